@@ -1,0 +1,199 @@
+import ActorSystem
+import Foundation
+import Transport
+import ZMQTransport
+import ZeroMQ
+
+/// The measuring side of `brigade bench rpc`: a server child without security for the latency rounds and the plain
+/// bulk run, then a second one under CURVE for the secure bulk run (and a secure actor round trip).
+struct RPCBenchClient {
+    var calls: Int
+    var warmup: Int
+    var rounds: Int
+    var callers: Int
+    var phases: Set<String>
+    var bulkCount: Int
+    var bulkSize: Int
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func run() async throws {
+        let plain = try await Session(secure: false)
+        do {
+            for round in 1...rounds { try await measureRound(round, plain) }
+            if phases.contains("bulk") { try await measureBulk(plain) }
+        } catch {
+            await plain.close()
+            throw error
+        }
+        await plain.close()
+        guard phases.contains("bulk") else { return }
+        let curve = try await Session(secure: true)
+        do {
+            try await measureBulk(curve)
+        } catch {
+            await curve.close()
+            throw error
+        }
+        await curve.close()
+    }
+
+    private func measureRound(_ round: Int, _ session: Session) async throws {
+        let empty = RPCBenchmark.Summary(nanoseconds: [])
+        let (io, pool) = (session.io, session.pool)
+        func sequential(_ phase: String, _ call: () async throws -> Void) async throws -> RPCBenchmark.Summary {
+            guard phases.contains(phase) else { return empty }
+            return RPCBenchmark.Summary(nanoseconds: try await RPCBenchmark.sequential(calls: calls, warmup: warmup, call))
+        }
+        let raw = phases.contains("raw")
+            ? RPCBenchmark.Summary(nanoseconds: try RawEcho.measure(endpoint: session.rawEndpoint, calls: calls, warmup: warmup)) : empty
+        let transportOnly = try await sequential("transport") { try await session.probe.ping() }
+        var value = 0
+        let actor = try await sequential("actor") { value = try await io.echo(value) &+ 1 }
+        let ioCaller = phases.contains("io-caller")
+            ? try await withTaskExecutorPreference(session.transport.ioExecutor) {
+                RPCBenchmark.Summary(nanoseconds: try await RPCBenchmark.sequential(calls: calls, warmup: warmup) {
+                    value = try await io.echo(value) &+ 1
+                })
+            } : empty
+        let poolCallee = try await sequential("pool-callee") { value = try await pool.echo(value) &+ 1 }
+        var concurrent = empty
+        var callsPerSecond = 0.0
+        if phases.contains("concurrent") {
+            _ = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, warmup / callers)) { _ = try await io.echo(1) }
+            let (samples, seconds) = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, calls / callers)) {
+                _ = try await io.echo(1)
+            }
+            concurrent = RPCBenchmark.Summary(nanoseconds: samples)
+            callsPerSecond = Double(samples.count) / seconds
+        }
+        printJSONLine([
+            "bench": "rpc", "round": round, "calls": calls,
+            "raw_p50_us": raw.p50Microseconds, "raw_p99_us": raw.p99Microseconds,
+            "transport_p50_us": transportOnly.p50Microseconds, "transport_p99_us": transportOnly.p99Microseconds,
+            "actor_p50_us": actor.p50Microseconds, "actor_p99_us": actor.p99Microseconds,
+            "ratio_p50": actor.p50Microseconds / raw.p50Microseconds,
+            "actor_io_caller_p50_us": ioCaller.p50Microseconds, "actor_io_caller_p99_us": ioCaller.p99Microseconds,
+            "ratio_io_caller_p50": ioCaller.p50Microseconds / raw.p50Microseconds,
+            "actor_pool_callee_p50_us": poolCallee.p50Microseconds, "actor_pool_callee_p99_us": poolCallee.p99Microseconds,
+            "callers": callers, "concurrent_p50_us": concurrent.p50Microseconds, "concurrent_p99_us": concurrent.p99Microseconds,
+            "calls_per_s": callsPerSecond,
+        ])
+    }
+
+    private func measureBulk(_ session: Session) async throws {
+        var value = 0
+        let actor = RPCBenchmark.Summary(nanoseconds: try await RPCBenchmark.sequential(calls: min(calls, 2000), warmup: 200) {
+            value = try await session.io.echo(value) &+ 1
+        })
+        _ = try await session.probe.bulk(count: 2, size: bulkSize)
+        let bytesPerSecond = try await session.probe.bulk(count: bulkCount, size: bulkSize)
+        printJSONLine([
+            "bench": "rpc_bulk", "security": session.secure ? "curve" : "plain", "message_bytes": bulkSize,
+            "messages": bulkCount, "gb_per_s": bytesPerSecond / 1e9, "actor_p50_us": actor.p50Microseconds,
+        ])
+    }
+}
+
+/// A server child plus this process's transport and actor system, connected to it.
+final class Session: @unchecked Sendable {
+    let secure: Bool
+    let child: ServerChild
+    let transport: ZMQTransport
+    let system: BrigadeActorSystem
+    let probe: TransportProbe.Client
+    let io: IOEchoService
+    let pool: EchoService
+    let rawEndpoint: String
+
+    init(secure: Bool) async throws {
+        self.secure = secure
+        var environment: [String: String] = [:]
+        var security = ZMQTransportConfiguration.Security.insecure
+        var serverKeys: CurveKeyPair?
+        if secure {
+            let (client, server) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
+            environment[RPCBenchServer.secretVariable] = server.secretKey
+            environment[RPCBenchServer.allowVariable] = "bench-client=\(client.publicKey)"
+            security = .curve(.init(keyPair: client, allowedPeers: ["bench-server": server.publicKey]))
+            serverKeys = server
+        }
+        child = try ServerChild(environment: environment)
+        let fields = child.ready.split(separator: " ").map(String.init)
+        guard fields.count == 6, fields[0] == "READY", let incarnation = UInt64(fields[2]) else {
+            child.kill()
+            throw RPCBenchClient.Failure(description: "bench server said '\(child.ready)', expected READY and 5 fields")
+        }
+        let server = NodeID(name: fields[1], incarnation: incarnation)
+        rawEndpoint = fields[5]
+        transport = try ZMQTransport(configuration: ZMQTransportConfiguration(node: .fresh(name: "bench-client"), security: security))
+        system = BrigadeActorSystem(transport: transport)
+        try transport.addPeer(PeerAddress(name: server.name, control: fields[3], bulk: fields[4], publicKey: serverKeys?.publicKey))
+        system.observe(server)
+        probe = TransportProbe.Client(transport: transport, peer: server.name)
+        io = try IOEchoService.resolve(id: .wellKnown(IOEchoService.wellKnownName, onNode: server.name), using: system)
+        pool = try EchoService.resolve(id: .wellKnown(EchoService.wellKnownName, onNode: server.name), using: system)
+    }
+
+    func close() async {
+        system.shutdown()
+        await transport.shutdown()
+        await child.stop()
+    }
+}
+
+/// The `brigade bench rpc --serve` child, killed by PID on every path.
+final class ServerChild: @unchecked Sendable {
+    let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    let ready: String
+
+    init(environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["bench", "rpc", "--serve"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        let handle = output.fileHandleForReading
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        ready = String(decoding: line, as: UTF8.self)
+        if ready.isEmpty {
+            kill()
+            throw RPCBenchClient.Failure(description: "the bench server exited before it was ready")
+        }
+    }
+
+    func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Closes the child's stdin so it shuts down, and reaps it; kills it if it has not exited within 5 s.
+    func stop() async {
+        try? input.fileHandleForWriting.close()
+        let pid = process.processIdentifier
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(5))
+            Glibc.kill(pid, SIGKILL)
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { [process] in
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+        watchdog.cancel()
+    }
+
+    deinit { kill() }
+}

@@ -1,0 +1,4 @@
+import DataPlane
+
+// Several modules name these; inside the cluster the data plane's meaning wins.
+typealias SequenceID = DataPlane.SequenceID

@@ -1,0 +1,111 @@
+import Synchronization
+import Transport
+import ZeroMQ
+
+/// A run of bytes to send as one frame: all of a `Buffer`, or a slice of one (a chunk of a large frame).
+struct OutboundPart: @unchecked Sendable {
+    let base: UnsafeRawPointer?
+    let count: Int
+    /// Keeps the bytes alive until libzmq is done with them.
+    let owner: Buffer
+
+    init(_ buffer: Buffer) {
+        base = buffer.baseAddress
+        count = buffer.count
+        owner = buffer
+    }
+
+    init(_ buffer: Buffer, offset: Int, count: Int) {
+        base = buffer.baseAddress.map { $0 + offset }
+        self.count = count
+        owner = buffer
+    }
+}
+
+/// One message as queued for a peer: its header and frames, not yet encoded. Large bulk messages become several of
+/// these (chunks), of which only the last counts as a message sent.
+struct OutboundMessage: Sendable {
+    var header: FrameHeader
+    var parts: [OutboundPart]
+    /// Bytes on the wire (header and parts).
+    var size: Int
+    /// True for a whole message and for the last chunk of one.
+    var isFinal = true
+    /// The bulk transfer this chunk belongs to (0 for a whole message).
+    var transferID: UInt64 = 0
+
+    init(header: FrameHeader, parts: [OutboundPart]) {
+        self.header = header
+        self.parts = parts
+        size = header.encodedSize + parts.reduce(0) { $0 + $1.count }
+    }
+
+    var isHello: Bool { header.kind == .hello }
+}
+
+/// Counts bytes handed to libzmq without copying that libzmq has not released yet (bulk memory in flight).
+final class InFlightGauge: Sendable {
+    private let current = Atomic<Int>(0)
+    private let highWater = Atomic<Int>(0)
+
+    func add(_ count: Int) {
+        let now = current.add(count, ordering: .relaxed).newValue
+        var seen = highWater.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = highWater.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    func remove(_ count: Int) { current.subtract(count, ordering: .relaxed) }
+
+    var bytes: Int { current.load(ordering: .relaxed) }
+    var highWaterBytes: Int { highWater.load(ordering: .relaxed) }
+    func resetHighWater() { highWater.store(current.load(ordering: .relaxed), ordering: .relaxed) }
+}
+
+/// The owner libzmq keeps for a zero-copy frame: releases the buffer and updates the gauge when libzmq frees it.
+private final class InFlightToken {
+    let owner: Buffer
+    let count: Int
+    let gauge: InFlightGauge
+
+    init(owner: Buffer, count: Int, gauge: InFlightGauge) {
+        self.owner = owner
+        self.count = count
+        self.gauge = gauge
+        gauge.add(count)
+    }
+
+    deinit { gauge.remove(count) }
+}
+
+/// Writes queued messages to a DEALER without blocking.
+struct MessageWriter {
+    let zeroCopyThreshold: Int
+    let gauge: InFlightGauge
+
+    /// Sends `message` with `ZMQ_DONTWAIT`. Returns false, having sent nothing, when the socket cannot take it now.
+    /// Once the header frame is in, libzmq accepts the rest of the message (it checks its high-water mark on the
+    /// first part only); should it refuse one anyway, the part is sent blocking, which then returns at once.
+    func write(_ message: OutboundMessage, to socket: ZMQSocket) throws(ZMQError) -> Bool {
+        var head = try ZMQMessage(count: message.header.encodedSize)
+        head.withUnsafeMutableBytes { _ = message.header.encode(into: $0) }
+        guard try socket.send(&head, more: !message.parts.isEmpty, dontWait: true) else { return false }
+        let last = message.parts.count - 1
+        for (index, part) in message.parts.enumerated() {
+            var frame = try makeFrame(part)
+            if try !socket.send(&frame, more: index < last, dontWait: true) {
+                try socket.send(&frame, more: index < last, dontWait: false)
+            }
+        }
+        return true
+    }
+
+    private func makeFrame(_ part: OutboundPart) throws(ZMQError) -> ZMQMessage {
+        let bytes = UnsafeRawBufferPointer(start: part.base, count: part.count)
+        guard part.count >= zeroCopyThreshold else { return try ZMQMessage(copying: bytes) }
+        return try ZMQMessage(borrowing: bytes, owner: InFlightToken(owner: part.owner, count: part.count, gauge: gauge))
+    }
+}

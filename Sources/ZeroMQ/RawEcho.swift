@@ -1,0 +1,53 @@
+/// The baseline for transport benchmarks: a raw libzmq DEALER → ROUTER echo with no Brigade code in the path
+/// (research/zeromq.md §4 measured the same shape). Run `serve` in one process and `measure` in another.
+public enum RawEcho {
+    /// Binds a ROUTER on `endpoint` and sends every message straight back to its sender, blocking the calling
+    /// thread until the context is shut down or terminated. `ready` receives the bound endpoint (port resolved).
+    public static func serve(context: ZMQContext, endpoint: String, ready: (String) -> Void) throws(ZMQError) {
+        let router = try ZMQSocket(context, type: .router)
+        defer { router.close() }
+        try router.set(.linger, 0)
+        try router.set(.maxMessageSize, 1 << 20)
+        ready(try router.bind(endpoint))
+        var routingID = ZMQMessage()
+        var payload = ZMQMessage()
+        while true {
+            do {
+                _ = try router.receive(into: &routingID)
+                guard routingID.hasMore else { continue }
+                _ = try router.receive(into: &payload)
+                while payload.hasMore { _ = try router.receive(into: &payload) }
+                try router.send(&routingID, more: true)
+                try router.send(&payload)
+            } catch where error.code == .terminated {
+                return
+            }
+        }
+    }
+
+    /// Runs `warmup` then `calls` sequential round trips of `payloadSize` bytes from a blocking DEALER on the
+    /// calling thread; returns each measured round trip in nanoseconds.
+    public static func measure(endpoint: String, calls: Int, warmup: Int = 1000, payloadSize: Int = 100) throws(ZMQError) -> [UInt64] {
+        let context = try ZMQContext(ioThreads: 1)
+        defer { context.terminate() }
+        let dealer = try ZMQSocket(context, type: .dealer)
+        defer { dealer.close() }
+        try dealer.set(.linger, 0)
+        try dealer.connect(endpoint)
+        let payload = [UInt8](repeating: 0x5A, count: payloadSize)
+        var reply = ZMQMessage()
+        var samples: [UInt64] = []
+        samples.reserveCapacity(calls)
+        for index in 0..<(warmup + calls) {
+            let start = monotonicNanoseconds()
+            try dealer.send(payload)
+            _ = try dealer.receive(into: &reply)
+            let elapsed = monotonicNanoseconds() - start
+            guard reply.count == payloadSize else {
+                throw ZMQError(.invalidArgument, "echo returned \(reply.count) bytes for \(payloadSize)")
+            }
+            if index >= warmup { samples.append(elapsed) }
+        }
+        return samples
+    }
+}
