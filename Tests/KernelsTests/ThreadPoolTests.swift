@@ -1,0 +1,36 @@
+import Kernels
+import Synchronization
+import Testing
+
+@Suite struct ThreadPoolTests {
+    @Test(arguments: [1, 2, 3, 8]) func everyItemRunsExactlyOnce(threads: Int) throws {
+        let pool = try ThreadPool(threads: threads)
+        #expect(pool.threads == threads)
+        for round in 0..<200 {  // many short tasks back to back, as a forward pass issues them
+            let count = 1 + round % 37
+            let hits = Mutex([Int](repeating: 0, count: count))
+            pool.forEach(count) { i in hits.withLock { $0[i] += 1 } }
+            #expect(hits.withLock { $0 } == [Int](repeating: 1, count: count), "round \(round)")
+        }
+    }
+
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    @Test func poolsCanBeSharedAcrossThreads() async throws {
+        let pool = try ThreadPool(threads: 3)
+        let total = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask { for _ in 0..<50 { pool.forEach(10) { _ in total.value.add(1, ordering: .relaxed) } } }
+            }
+        }
+        #expect(total.value.load(ordering: .relaxed) == 4 * 50 * 10)
+    }
+
+    @Test func aZeroThreadRequestGivesOne() throws {
+        #expect(try ThreadPool(threads: 0).threads == 1)
+        #expect(ThreadPool.defaultThreadCount >= 1)
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Where the real SmolLM2 GGUF is, if present: $BRIGADE_TEST_MODEL, else $BRIGADE_HOME (default ~/.cache/brigade)
+/// /models/SmolLM2-135M-Instruct.Q4_1.gguf.
+enum TestModel {
+    static let path: String? = {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["BRIGADE_TEST_MODEL"], FileManager.default.fileExists(atPath: explicit) {
+            return explicit
+        }
+        let home = env["BRIGADE_HOME"] ?? (NSHomeDirectory() + "/.cache/brigade")
+        let candidate = home + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+    }()
+
+    /// Whether to run the real-model tests: the model is there, or BRIGADE_REQUIRE_MODEL=1 (CI) demands they run
+    /// and fail when it is missing instead of being skipped.
+    static var isAvailable: Bool {
+        path != nil || ProcessInfo.processInfo.environment["BRIGADE_REQUIRE_MODEL"] == "1"
+    }
+
+    /// The model's path, or an error saying where it was looked for.
+    static func requirePath() throws -> String {
+        guard let path else { throw MissingModel() }
+        return path
+    }
+
+    struct MissingModel: Error, CustomStringConvertible {
+        var description: String {
+            "SmolLM2-135M-Instruct.Q4_1.gguf not found in $BRIGADE_TEST_MODEL or $BRIGADE_HOME/models "
+                + "(run `brigade model fetch`)"
+        }
+    }
+}

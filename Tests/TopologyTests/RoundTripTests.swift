@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import Topology
+
+/// Topology → JSON → Topology keeps everything; equality compares content, not layout.
+@Suite struct RoundTripTests {
+    @Test func everyShippedFileSurvivesJSON() throws {
+        for name in ["local.yaml", "two-hosts.yaml", "auto.yaml", "single-stage.yaml"] {
+            let topology = try TopologyLoader.load(path: repositoryRoot + "/topologies/" + name)
+            let data = try JSONEncoder().encode(topology)
+            let decoded = try JSONDecoder().decode(Topology.self, from: data)
+            #expect(decoded == topology, "\(name)")
+            #expect(decoded.sources == topology.sources, "\(name): locations survive too")
+            try decoded.validated()
+        }
+    }
+
+    @Test func everyFieldSurvivesJSON() throws {
+        let topology = Topology(
+            cluster: .init(name: "c", coordinator: .init(host: "::1", controlPort: 9000, bulkPort: 9100,
+                                                         http: .init(host: "::1", port: 9200)),
+                           stateDirectory: "~/state"),
+            security: .init(mode: .curve, keysDirectory: "k", apiTokenEnvironmentVariable: "TOKEN"),
+            nodes: [.init(name: "a", host: "::1", controlPort: 1, bulkPort: 2, ssh: .init(user: "u", port: 2222,
+                          identityFile: "id"), slots: 3, memory: .gibibytes(3), threads: 4)],
+            models: [
+                .init(name: "m", source: .huggingFaceDirectory(path: "hf"), sha256: String(repeating: "a", count: 64),
+                      chatTemplate: "chatml", contextLength: 512,
+                      sampling: .init(temperature: 0.5, topP: 0.8, topK: 40, maxTokens: 100)),
+                .init(name: "n", source: .url("https://example.com/m.gguf")),
+                .init(name: "o", source: .ggufFile(path: "/m.gguf")),
+            ],
+            pipelines: [
+                .init(name: "p", model: "m", placement: .explicit([.init(node: "a", layers: 0..<5)]),
+                      maxSequences: 3, queueLimit: 0),
+                .init(name: "q", model: "n", placement: .auto(.init(stageCount: 2, nodes: ["a"]))),
+            ],
+            slo: .init(ttftMilliseconds: 10, tpotMilliseconds: 20),
+            failureDetector: .init(probeIntervalMilliseconds: 5, pingTimeoutMilliseconds: 4,
+                                   suspicionMinMilliseconds: 3, suspicionMaxMilliseconds: 6, indirectProbes: 0))
+        let decoded = try JSONDecoder().decode(Topology.self, from: JSONEncoder().encode(topology))
+        #expect(decoded == topology)
+        #expect(decoded.nodes[0].ssh?.identityFile == "id")
+        #expect(decoded.pipelines[0].stages?.first?.layers == 0..<5)
+    }
+
+    @Test func jsonReadsLikeTheFile() throws {
+        let topology = try TopologyLoader.load(path: repositoryRoot + "/topologies/auto.yaml")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let pipeline = String(decoding: try encoder.encode(topology.pipelines[0]), as: UTF8.self)
+        #expect(pipeline == #"{"maxSequences":16,"model":"smollm2-135m-instruct","name":"smollm2-135m-instruct","#
+            + #""placement":{"auto":{"nodes":["node-a","node-b","node-c"],"stageCount":3}},"queueLimit":64}"#)
+        let model = String(decoding: try encoder.encode(topology.models[0]), as: UTF8.self)
+        #expect(model.contains(#""source":"default""#))
+        let stage = Topology.Placement.explicit([.init(node: "a", layers: 0..<3)])
+        #expect(String(decoding: try encoder.encode(stage), as: UTF8.self)
+            == #"{"explicit":[{"layers":[0,3],"node":"a"}]}"#)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Topology.Placement.self, from: Data(#"{"manual":[]}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Topology.ModelSource.self, from: Data(#""s3://bucket/m""#.utf8))
+        }
+    }
+
+    @Test func unknownSecurityModeInJSONIsRejected() throws {
+        var json = String(decoding: try JSONEncoder().encode(Topology.Security()), as: UTF8.self)
+        json = json.replacingOccurrences(of: "insecure", with: "plaintext")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Topology.Security.self, from: Data(json.utf8)) }
+    }
+
+    @Test func equalityIgnoresLayout() throws {
+        let block = try TopologyLoader.parse(yaml: minimalTopology, fileName: "a.yaml")
+        let flow = try TopologyLoader.parse(yaml: """
+            # the same cluster, written another way
+            cluster: {name: t, coordinator: {host: 127.0.0.1, control_port: 7100}}
+            security: {mode: insecure}
+            nodes: [{name: a, memory: 1073741824, slots: 1}]
+            models: [{name: m, source: default}]
+            pipelines: [{name: m, model: m, stages: [{node: a, layers: [0, 30]}]}]
+            """, fileName: "b.yaml")
+        #expect(block == flow)
+        #expect(block.sources != flow.sources)
+        var changed = flow
+        changed.nodes[0].slots = 2
+        #expect(block != changed)
+    }
+
+    @Test func defaultsAreTheDocumentedOnes() throws {
+        let topology = try TopologyLoader.parse(yaml: minimalTopology, fileName: "t.yaml")
+        #expect(topology.cluster.coordinator == Topology.Coordinator(host: "127.0.0.1", controlPort: 7100,
+                                                                     http: .init(host: "127.0.0.1", port: 8080)))
+        #expect(topology.security == Topology.Security(mode: .insecure))
+        #expect(topology.nodes[0] == Topology.Node(name: "a", host: "127.0.0.1", controlPort: 0, bulkPort: 0,
+                                                   slots: 1, memory: .gibibytes(1), threads: 1))
+        #expect(topology.models[0].sampling == Topology.Sampling(temperature: 1, topP: 1, topK: 0, maxTokens: 256))
+        #expect(topology.pipelines[0].maxSequences == 16 && topology.pipelines[0].queueLimit == 64)
+        #expect(topology.slo == Topology.SLO(ttftMilliseconds: 2000, tpotMilliseconds: 200))
+        #expect(topology.failureDetector == Topology.FailureDetectorSettings(
+            probeIntervalMilliseconds: 180, pingTimeoutMilliseconds: 80, suspicionMinMilliseconds: 600,
+            suspicionMaxMilliseconds: 1800, indirectProbes: 3))
+        #expect(topology.stateDirectoryPath(brigadeHome: "/var/brigade") == "/var/brigade/state/t")
+    }
+
+    @Test func anchorsAliasesAndMergeKeys() throws {
+        #expect(diagnostics("defaults: &d {}\n").first == "t.yaml:1:1: defaults: unknown field 'defaults' (expected "
+            + "one of: cluster, security, nodes, models, pipelines, slo, failure_detector)")
+        let topology = try TopologyLoader.parse(yaml: """
+            x-defaults: {gib: &gib 1GiB}   # top-level keys starting with x- are ignored: a place for anchors
+            cluster: {name: t}
+            nodes:
+              - &base {name: a, host: 127.0.0.1, slots: 2, memory: *gib, threads: 2}
+              - <<: [{memory: 3GiB, slots: 9}, *base]
+                name: b
+            models:
+              - {name: m, source: default, sampling: &sampling {temperature: 0.2, max_tokens: 64}}
+              - {name: n, source: default, sampling: *sampling}
+            pipelines:
+              - {model: m, stages: [{node: a, layers: [0, 30]}]}
+            """, fileName: "t.yaml")
+        // The first mapping of a merge list wins; keys written in the mapping win over merged ones.
+        #expect(topology.nodes[1] == Topology.Node(name: "b", host: "127.0.0.1", slots: 9, memory: .gibibytes(3),
+                                                   threads: 2))
+        #expect(topology.models[1].sampling == topology.models[0].sampling)
+        #expect(topology.models[1].sampling.maxTokens == 64)
+    }
+
+    @Test func codeBuiltTopologiesAreValidatedToo() {
+        let topology = Topology(
+            cluster: .init(name: "Bad Name"), nodes: [.init(name: "a", memory: .mebibytes(1))], models: [],
+            pipelines: [.init(name: "p", model: "missing", placement: .explicit([]))])
+        let error = #expect(throws: TopologyError.self) { try topology.validated() }
+        #expect(error?.description.split(separator: "\n").map(String.init) == [
+            "cluster.name: 'Bad Name' is not a valid cluster name: use 1-63 characters of a-z, 0-9 and '-', not "
+                + "starting or ending with '-'",
+            "pipelines[0].model: no model named 'missing' (there are none)",
+            "pipelines[0].stages: is empty: list at least one stage",
+        ])
+    }
+}
