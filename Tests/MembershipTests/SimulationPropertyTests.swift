@@ -97,6 +97,40 @@ import Testing
         #expect(failures.isEmpty, "\(failures.count) seeds failed; first: \(failures.prefix(3))")
     }
 
+    /// A 2 | 3 split held for long: every member convicts every member across it. The minority side is the slow one
+    /// (each failed probe there also misses the nacks of relays on the far side, so Lifeguard's local health stretches
+    /// its probe period up to 8×); the bound printed here is what the multi-process partition test waits for.
+    @Test func partitionSidesConvictEachOtherWithinBound() {
+        var failures: [String] = []
+        var minority: [Int64] = [], majority: [Int64] = []
+        let start = Timestamp(nanoseconds: 1_000_000_000)
+        for seed in UInt64(1)...UInt64(300) {
+            let report = Scenario.run(nodes: 5, seed: seed, seconds: 16, faults: [
+                .partition(side: [0, 1], at: .milliseconds(1_000), until: .milliseconds(16_000)),
+            ])
+            let sideA: Set = ["n0", "n1"], all = ["n0", "n1", "n2", "n3", "n4"]
+            var worstA: Int64 = 0, worstB: Int64 = 0, complete = true
+            for observer in all {
+                for subject in all where sideA.contains(observer) != sideA.contains(subject) {
+                    guard let at = report.convictions.first(where: { $0.observer == observer && $0.subject.name == subject })?.at
+                    else { complete = false; continue }
+                    if sideA.contains(observer) { worstA = max(worstA, at.since(start)) } else { worstB = max(worstB, at.since(start)) }
+                }
+            }
+            if !complete || !report.violations.isEmpty { failures.append(report.summary) }
+            minority.append(worstA / 1_000_000)
+            majority.append(worstB / 1_000_000)
+        }
+        minority.sort()
+        majority.sort()
+        func summary(_ values: [Int64]) -> String {
+            "p50 \(values[values.count / 2]) ms, p99 \(values[values.count * 99 / 100]) ms, max \(values.last!) ms"
+        }
+        print("2 | 3 partition, until every member convicted the other side: minority \(summary(minority)); majority \(summary(majority))")
+        #expect(failures.isEmpty, "\(failures.count) seeds failed; first: \(failures.prefix(3))")
+        #expect(minority.last! <= 12_000 && majority.last! <= 3_000, "minority \(summary(minority)), majority \(summary(majority))")
+    }
+
     /// A one-way cut (a can send to b, b cannot answer) is caught by indirect probes: no conviction.
     @Test func oneWayLinkIsBridgedByIndirectProbes() {
         var failures: [String] = []
