@@ -12,9 +12,10 @@ struct BenchServe: AsyncParsableCommand {
         abstract: "Measure TTFT, inter-token latency and tokens/s through the API for 1 and 3 stages; prints JSON lines.",
         discussion: """
             Starts a local cluster (coordinator, agents, workers as processes, from generated topologies on free \
-            ports) with one stage, measures 1, 4 and 16 concurrent streamed chat completions, stops it, and does the \
-            same with three stages (layers split so each stage costs about the same; workers hold quantized weights, \
-            the topology default). After each cluster it times the engine's own prefill of a prompt of the same length in this \
+            ports) with one stage and one with three stages (layers split so each stage costs about the same; workers \
+            hold quantized weights, the topology default; one micro-batch, as for any pipeline on one host), then \
+            measures 1, 4 and 16 concurrent streamed chat completions on each, their rounds alternating so that both \
+            see the same machine. It also times the engine's own prefill of a prompt of the same length in this \
             process. One JSON line per (stages, streams): ttft_ms_p50/p99, itl_ms_p50/p99, tokens_per_second, tokens; \
             then a summary with the ratios of the targets: itl_ratio_3_vs_1 at one stream, tps_ratio_3_vs_1 at each \
             stream count, and ttft_vs_prefill for each pipeline. Logs of the processes stay in the printed folder.
@@ -29,11 +30,14 @@ struct BenchServe: AsyncParsableCommand {
     @Option(help: "Rounds per stream count (each round starts all streams together).")
     var rounds = 2
 
-    @Option(help: "Compute threads of the single stage (default: all cores); each of the three stages gets one.")
+    @Option(help: "Compute threads of the single stage (default: all cores).")
     var singleStageThreads = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Compute threads of each stage when there are several.")
-    var multiStageThreads = 1
+    @Option(help: "Compute threads of each stage when there are several (default: all cores; with one micro-batch only one stage computes at a time).")
+    var multiStageThreads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "The pipeline's micro_batches (default: the topology's, one per distinct host: 1 here).")
+    var microBatches: Int?
 
     @Option(help: "Stage counts to compare, comma-separated.")
     var stages = "1,3"
@@ -42,8 +46,8 @@ struct BenchServe: AsyncParsableCommand {
     var balanced = true
 
     func validate() throws {
-        guard maxTokens >= 2, rounds >= 1, singleStageThreads >= 1 else {
-            throw ValidationError("--max-tokens must be at least 2, --rounds and --single-stage-threads at least 1")
+        guard maxTokens >= 2, rounds >= 1, singleStageThreads >= 1, multiStageThreads >= 1, (microBatches ?? 1) >= 1 else {
+            throw ValidationError("--max-tokens must be at least 2; --rounds, --single-stage-threads, --multi-stage-threads and --micro-batches at least 1")
         }
         guard parsedList(streams) != nil, parsedList(stages) != nil else {
             throw ValidationError("--streams and --stages take comma-separated positive integers, e.g. 1,4,16")
@@ -58,43 +62,55 @@ struct BenchServe: AsyncParsableCommand {
         // The output projection (vocabulary × hidden) against one layer's matrices: what the last stage carries extra.
         let perLayer: Int = config.hiddenSize * (2 * config.queryDim + 2 * config.kvDim + 3 * config.intermediateSize)
         let headLayers = Double(config.vocabularySize * config.hiddenSize) / Double(perLayer)
+        // Every cluster runs for the whole measurement and their rounds alternate, so a slow spell of a shared
+        // machine hits every pipeline alike instead of whichever was measured then.
+        var clusters: [(stages: Int, threads: Int, cluster: LocalCluster, client: ClusterHTTPClient, model: String)] = []
         var results: [Int: [Int: ServeResult]] = [:]
         var prefill: [Int: Double] = [:]
         var promptTokens = 0
-        for stageCount in stageCounts {
-            let threads = stageCount == 1 ? singleStageThreads : multiStageThreads
-            let topology = try GeneratedTopology(
-                stages: stageCount, layers: config.layerCount, headLayers: balanced ? headLayers : 0, threads: threads,
-                maxSequences: 16, queueLimit: 256)
-            let cluster = try LocalCluster(topologyPath: topology.path, executable: brigadeExecutable(), logDirectory: topology.folder + "/logs")
-            logLine("bench serve: \(stageCount) stage(s), \(threads) thread(s) each; logs in \(topology.folder)/logs")
-            do {
-                try await cluster.start(timeout: .seconds(300)) { logLine("  \($0)") }
+        do {
+            for stageCount in stageCounts {
+                let threads = stageCount == 1 ? singleStageThreads : multiStageThreads
+                let topology = try GeneratedTopology(
+                    stages: stageCount, layers: config.layerCount, headLayers: balanced ? headLayers : 0, threads: threads,
+                    maxSequences: 16, queueLimit: 256, microBatches: microBatches)
+                let cluster = try LocalCluster(topologyPath: topology.path, executable: brigadeExecutable(), logDirectory: topology.folder + "/logs")
+                logLine("bench serve: \(stageCount) stage(s), \(threads) thread(s) each, micro-batches \(microBatches.map(String.init) ?? "default"); logs in \(topology.folder)/logs")
                 let client = ClusterHTTPClient(baseURL: topology.baseURL)
+                clusters.append((stageCount, threads, cluster, client, topology.model))
+                try await cluster.start(timeout: .seconds(300)) { logLine("  \($0)") }
                 promptTokens = try await ServeLoad.promptTokens(client: client, model: topology.model)
                 _ = try await ServeLoad.round(client: client, model: topology.model, streams: 1, maxTokens: 8)  // warm-up
-                for count in streamCounts {
-                    var samples: [ServeLoad.Stream] = []
-                    var seconds = 0.0
-                    for _ in 0..<rounds {
-                        let round = try await ServeLoad.round(client: client, model: topology.model, streams: count, maxTokens: maxTokens)
-                        samples += round.streams
-                        seconds += round.seconds
+            }
+            for count in streamCounts {
+                var samples: [Int: [ServeLoad.Stream]] = [:]
+                var seconds: [Int: Double] = [:]
+                for _ in 0..<rounds {
+                    for entry in clusters {
+                        let round = try await ServeLoad.round(client: entry.client, model: entry.model, streams: count, maxTokens: maxTokens)
+                        samples[entry.stages, default: []] += round.streams
+                        seconds[entry.stages, default: 0] += round.seconds
                     }
-                    let result = ServeResult(stages: stageCount, threadsPerStage: threads, streams: count, samples: samples, seconds: seconds)
-                    results[stageCount, default: [:]][count] = result
+                }
+                for entry in clusters {
+                    let result = ServeResult(stages: entry.stages, threadsPerStage: entry.threads, streams: count,
+                                             samples: samples[entry.stages] ?? [], seconds: seconds[entry.stages] ?? 0)
+                    results[entry.stages, default: [:]][count] = result
                     printJSON(result)
                 }
-            } catch {
-                await cluster.stop()
-                throw error
+                if count == streamCounts.min() {
+                    // The engine's own prefill of the same prompt, in this process, while the clusters idle.
+                    for threads in Set(clusters.map(\.threads)) where prefill[threads] == nil {
+                        prefill[threads] = try DecodeBenchmark.run(path: modelPath, threads: threads, promptTokens: promptTokens, decodeTokens: 1,
+                                                                   runs: 3, storage: .quantized).prefillSeconds
+                    }
+                }
             }
-            await cluster.stop()
-            if prefill[threads] == nil {
-                prefill[threads] = try DecodeBenchmark.run(path: modelPath, threads: threads, promptTokens: promptTokens, decodeTokens: 1, runs: 3,
-                    storage: .quantized).prefillSeconds
-            }
+        } catch {
+            for entry in clusters { await entry.cluster.stop() }
+            throw error
         }
+        for entry in clusters { await entry.cluster.stop() }
         var summary: [String: Double] = [:]
         for (threads, seconds) in prefill { summary["engine_prefill_ms_\(threads)_threads"] = seconds * 1000 }
         for stageCount in stageCounts {

@@ -1,5 +1,6 @@
 // A persistent worker pool. Workers spin briefly between tasks (a forward pass issues hundreds of short tasks per
-// token) and then sleep on a condition variable, so an idle engine costs no CPU. A worker joins a task only while
+// token) and then sleep on a condition variable, so an idle engine costs no CPU; ck_pool_park sends them to sleep
+// at once (a pipeline stage waiting for its next input, while another stage on the same cores computes). A worker joins a task only while
 // the caller is still working on it: once the caller's own share returns (it has claimed the last item), the task
 // is closed and late workers skip it, so a descheduled worker on a busy machine never stalls the caller.
 #include "ckernels.h"
@@ -33,6 +34,7 @@ struct ck_pool {
     _Atomic uint64_t joined;   // (generation << 32) | closed bit 31 | workers that joined
     _Atomic int finished;      // joined workers that returned
     _Atomic int stopping;
+    _Atomic int parked;        // set by ck_pool_park: idle workers sleep now instead of spinning
     ck_task_fn fn;
     void *ctx;
 };
@@ -57,7 +59,7 @@ static void *worker_main(void *raw) {
             gen = atomic_load_explicit(&p->generation, memory_order_acquire);
             if (gen != seen) break;
             CK_PAUSE();
-            if ((i & 63) == 63 && now_ns() > deadline) {
+            if ((i & 63) == 63 && (atomic_load_explicit(&p->parked, memory_order_relaxed) || now_ns() > deadline)) {
                 pthread_mutex_lock(&p->wake_lock);
                 while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) {
                     p->sleepers++;
@@ -113,6 +115,7 @@ ck_pool *ck_pool_create(int nthreads) {
 static void publish(ck_pool *p) {
     pthread_mutex_lock(&p->wake_lock);
     unsigned gen = atomic_load_explicit(&p->generation, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->parked, 0, memory_order_relaxed);
     atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
     atomic_store_explicit(&p->joined, (uint64_t)gen << 32, memory_order_release);
     atomic_store_explicit(&p->generation, gen, memory_order_release);
@@ -135,6 +138,10 @@ void ck_pool_destroy(ck_pool *p) {
 }
 
 int ck_pool_threads(const ck_pool *p) { return p ? p->nthreads : 1; }
+
+void ck_pool_park(ck_pool *p) {
+    if (p) atomic_store_explicit(&p->parked, 1, memory_order_relaxed);
+}
 
 void ck_pool_run(ck_pool *p, ck_task_fn fn, void *ctx) {
     if (!p || p->nthreads == 1) {

@@ -5,7 +5,7 @@ extension PipelineMessage {
     public static let wireVersion: UInt8 = 1
 
     private enum TypeTag: UInt8 {
-        case admit = 1, step = 2, token = 3, release = 4, failure = 5
+        case admit = 1, step = 2, token = 3, release = 4, failure = 5, tokens = 6
     }
 
     /// The payload frames of this message (after the transport header).
@@ -44,6 +44,17 @@ extension PipelineMessage {
             w.i32(event.index)
             w.i32(event.token)
             w.u8(event.finish?.rawValue ?? 0)
+            return [Buffer(w.bytes)]
+        case .tokens(let events):
+            w.u8(TypeTag.tokens.rawValue)
+            w.u8(Self.wireVersion)
+            w.u32(UInt32(events.count))
+            for event in events {
+                w.u64(event.sequence.rawValue)
+                w.i32(event.index)
+                w.i32(event.token)
+                w.u8(event.finish?.rawValue ?? 0)
+            }
             return [Buffer(w.bytes)]
         case .release(let release):
             w.u8(TypeTag.release.rawValue)
@@ -116,15 +127,13 @@ extension PipelineMessage {
                 }
                 message = .step(StepBatch(entries: entries, hiddenSize: Int32(hiddenSize), hidden: frames[1]))
             case .token:
-                let sequence = SequenceID(try r.u64("sequence"))
-                let index = try r.i32("index")
-                let token = try r.i32("token")
-                let finishRaw = try r.u8("finish")
-                let finish = FinishReason(rawValue: finishRaw)
-                guard finishRaw == 0 || finish != nil else {
-                    throw DataPlaneError(.malformed, "token event: finish reason \(finishRaw)")
-                }
-                message = .token(TokenEvent(sequence: sequence, index: index, token: token, finish: finish))
+                message = .token(try Self.readTokenEvent(&r))
+            case .tokens:
+                let n = try r.count("token count", elementSize: 17)
+                var events: [TokenEvent] = []
+                events.reserveCapacity(n)
+                for _ in 0..<n { events.append(try Self.readTokenEvent(&r)) }
+                message = .tokens(events)
             case .release:
                 let n = try r.count("sequence count", elementSize: 8)
                 var sequences = [SequenceID]()
@@ -161,5 +170,20 @@ extension PipelineMessage {
             throw DataPlaneError(.malformed, "sampling settings out of range (temperature \(temperature), top_p \(topP), top_k \(topK), max tokens \(maxTokens))")
         }
         return SamplingSettings(temperature: temperature, topP: topP, topK: topK, seed: seed, maxTokens: maxTokens, stopTokenIDs: stops)
+    }
+}
+
+extension PipelineMessage {
+    /// One token event's fields: sequence, index, token, finish reason (0: none).
+    fileprivate static func readTokenEvent(_ r: inout ByteReader) throws(DataPlaneError) -> TokenEvent {
+        let sequence = SequenceID(try r.u64("sequence"))
+        let index = try r.i32("index")
+        let token = try r.i32("token")
+        let finishRaw = try r.u8("finish")
+        let finish = FinishReason(rawValue: finishRaw)
+        guard finishRaw == 0 || finish != nil else {
+            throw DataPlaneError(.malformed, "token event: finish reason \(finishRaw)")
+        }
+        return TokenEvent(sequence: sequence, index: index, token: token, finish: finish)
     }
 }

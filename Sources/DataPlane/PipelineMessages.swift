@@ -142,6 +142,10 @@ public enum PipelineMessage: Sendable {
     case admit(Admit)
     case step(StepBatch)
     case token(TokenEvent)
+    /// Last stage → stage 0: the tokens of one step's sequences (finished ones included, with their finish reason)
+    /// in one message, so that a batch comes back whole and stage 0 runs it as one batch again (one by one, the first
+    /// to arrive would run alone and the batch would fall apart into many small ones, each reading every weight).
+    case tokens([TokenEvent])
     case release(Release)
     case failure(SequenceFailure)
 }

@@ -42,6 +42,10 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Sends idle workers to sleep now instead of letting them spin; the next `forEach` wakes them. For a caller that
+    /// knows no task is coming soon, e.g. a pipeline stage waiting for input while another stage uses the cores.
+    public func park() { ck_pool_park(raw) }
+
     /// The number of online cores: the default for `threads`.
     public static var defaultThreadCount: Int {
         #if canImport(Glibc)

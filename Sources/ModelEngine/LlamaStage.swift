@@ -90,6 +90,9 @@ public final class LlamaStage: Sendable {
         try state.withLock { state throws(EngineError) in try run(inputs, state: &state) }
     }
 
+    /// Lets the compute threads sleep now: no forward call is coming soon (see `ThreadPool.park`).
+    public func parkThreads() { pool?.park() }
+
     /// Forgets `sequence` and returns its KV blocks to the pool.
     public func free(_ sequence: SequenceID) {
         state.withLock { $0.cache.free(sequence) }

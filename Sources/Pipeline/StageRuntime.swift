@@ -44,6 +44,9 @@ public final class StageRuntime: Sendable {
         /// circulate and every stage has work at once (the pipeline's depth is the natural value; 1 keeps all
         /// sequences in one batch, which leaves all but one stage idle at any moment).
         public var microBatches: Int
+        /// First stage: a batch not back after this long no longer counts against `microBatches` (its messages
+        /// may have been lost with a failed stage; rewiring also clears the count).
+        public var batchReturnTimeout: Duration = .seconds(2)
         public init(rowBudget: Int = 512, maxSequences: Int = 64, microBatches: Int = 1) {
             self.rowBudget = rowBudget
             self.maxSequences = maxSequences
@@ -59,6 +62,8 @@ public final class StageRuntime: Sendable {
         public var lastStepSeconds: Double = 0
         public var failedSequences: UInt64 = 0
         public var liveSequences: Int = 0
+        /// First stage: batches that did not come back within `Options.batchReturnTimeout`.
+        public var lostBatches: UInt64 = 0
     }
 
     /// The stage's position in the pipeline.
@@ -71,6 +76,7 @@ public final class StageRuntime: Sendable {
         var inbox: [PipelineMessage] = []
         var links: Links
         var running = true
+        var rewired = false
         var statistics = Statistics()
     }
     private let state: Mutex<State>
@@ -94,7 +100,11 @@ public final class StageRuntime: Sendable {
 
     /// Replaces the links (rewiring). Takes effect from the next step.
     public func setLinks(_ links: Links) {
-        state.withLock { $0.links = links }
+        state.withLock {
+            $0.links = links
+            $0.rewired = true
+        }
+        wakeup.signal()
     }
 
     /// Counters so far.
@@ -110,18 +120,38 @@ public final class StageRuntime: Sendable {
 
     private func loop() {
         var sequences = StageSequences(hiddenSize: Int32(stage.config.hiddenSize))
+        let limitsBatches = stageIndex == 0 && !stage.isLast
+        let timeout = UInt64(options.batchReturnTimeout.components.seconds) * 1_000_000_000
+            + UInt64(options.batchReturnTimeout.components.attoseconds / 1_000_000_000)
         while true {
-            let (messages, links, running) = state.withLock { state -> ([PipelineMessage], Links, Bool) in
-                defer { state.inbox.removeAll(keepingCapacity: true) }
-                return (state.inbox, state.links, state.running)
+            let (messages, links, running, rewired) = state.withLock { state -> ([PipelineMessage], Links, Bool, Bool) in
+                defer {
+                    state.inbox.removeAll(keepingCapacity: true)
+                    state.rewired = false
+                }
+                return (state.inbox, state.links, state.running, state.rewired)
             }
             guard running else { return }
+            if rewired { sequences.inFlight.removeAll() }
             for message in messages { absorb(message, into: &sequences, links: links) }
-            if sequences.hasWork {
+            // Stage 0 holds its next step while `microBatches` batches are out (see `InFlightBatches`).
+            var holdUntil: Clock.Instant?
+            if limitsBatches, sequences.inFlight.count >= options.microBatches {
+                let now = Clock.now
+                let lost = sequences.inFlight.expire(sentBefore: now > timeout ? now - timeout : 0)
+                if lost > 0 { state.withLock { $0.statistics.lostBatches += UInt64(lost) } }
+                if sequences.inFlight.count >= options.microBatches, let oldest = sequences.inFlight.oldestSentAt {
+                    holdUntil = oldest + timeout
+                }
+            }
+            if sequences.hasWork, holdUntil == nil {
                 step(&sequences, links: links)
             } else {
                 state.withLock { $0.statistics.liveSequences = sequences.sequences.count }
-                wakeup.wait { self.state.withLock { !$0.inbox.isEmpty || !$0.running } }
+                // Waiting for the next input: the compute threads must not spin on cores that another stage on
+                // this machine is about to use.
+                stage.parkThreads()
+                wakeup.wait(until: { self.state.withLock { !$0.inbox.isEmpty || !$0.running || $0.rewired } }, deadline: holdUntil)
             }
         }
     }
@@ -135,6 +165,8 @@ public final class StageRuntime: Sendable {
             } catch { fail(error.sequence, error.message, &sequences, links: links) }
         case .token(let event):
             sequences.feedBack(event)
+        case .tokens(let events):
+            for event in events { sequences.feedBack(event) }
         case .step(let batch):
             for rejection in sequences.receive(batch) {
                 fail(rejection.sequence, rejection.message, &sequences, links: links)
@@ -249,12 +281,14 @@ public final class StageRuntime: Sendable {
             rows.append(contentsOf: output.values)
         }
         let hidden = rows.withUnsafeBufferPointer { Buffer(copyingFloats: $0) }
+        if stageIndex == 0 { sequences.inFlight.sent(chosen.map(\.sequence), at: Clock.now) }
         links.downstream?(.step(StepBatch(entries: entries, hiddenSize: Int32(stage.config.hiddenSize), hidden: hidden)))
     }
 
     private func emitTokens(
         _ chosen: [StageSequences.Chosen], _ outputs: [StageOutput], _ sequences: inout StageSequences, links: Links
     ) {
+        var returning: [TokenEvent] = []
         for (choice, output) in zip(chosen, outputs) {
             let id = choice.sequence
             guard let known = sequences[id] else { continue }
@@ -283,12 +317,11 @@ public final class StageRuntime: Sendable {
                 }
             }
             let event = TokenEvent(sequence: id, index: index, token: sampled, finish: finish)
-            if finish == nil {
-                if let first = links.firstStage { first(.token(event)) }
-            } else {
-                forget(id, &sequences)  // before the gateway hears of the end, so its KV is free by then
-            }
+            returning.append(event)
+            if finish != nil { forget(id, &sequences) }  // before the gateway hears of the end, so its KV is free by then
             links.gateway(.token(event))
         }
+        // Finished sequences go back too: stage 0 learns that the batch is home without waiting for the release.
+        if !returning.isEmpty, let first = links.firstStage { first(.tokens(returning)) }
     }
 }

@@ -53,6 +53,8 @@ struct StageSequences {
 
     var isEmpty: Bool { sequences.isEmpty }
     var hasWork: Bool { sequences.values.contains { !$0.pending.isEmpty } }
+    /// First stage: batches sent down the pipeline that have not come back.
+    var inFlight = InFlightBatches()
 
     /// A problem with one incoming message; the sequence named fails, nothing else does.
     struct Rejection: Error {
@@ -78,6 +80,7 @@ struct StageSequences {
 
     /// First stage: a token sampled by the last stage becomes the next input row.
     mutating func feedBack(_ event: TokenEvent) {
+        inFlight.returned(event.sequence)
         guard event.finish == nil, var sequence = sequences[event.sequence] else { return }
         let position = sequence.admission.promptLength + event.index
         // Idempotent: a token already queued or run (a resent event) is ignored.
@@ -117,6 +120,7 @@ struct StageSequences {
     /// Forgets a sequence; returns whether it was known.
     @discardableResult
     mutating func release(_ sequence: SequenceID) -> Bool {
+        inFlight.released(sequence)
         released.insert(sequence)
         if released.count > 65_536 { released.removeAll() }
         return sequences.removeValue(forKey: sequence) != nil

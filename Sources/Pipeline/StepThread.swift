@@ -35,7 +35,11 @@ final class Condition: @unchecked Sendable {
 
     init() {
         pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(&condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -52,10 +56,19 @@ final class Condition: @unchecked Sendable {
 
     /// Waits until `ready()` is true; checks it again after every signal (no lost wake-ups: a signal between the
     /// check and the wait is remembered).
-    func wait(until ready: () -> Bool) {
+    /// With a `deadline` (`Clock.now` time), also returns once it has passed.
+    func wait(until ready: () -> Bool, deadline: Clock.Instant? = nil) {
         pthread_mutex_lock(&mutex)
         while !ready() {
-            if !signalled { pthread_cond_wait(&condition, &mutex) }
+            if !signalled {
+                if let deadline {
+                    guard Clock.now < deadline else { break }
+                    var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+                    pthread_cond_timedwait(&condition, &mutex, &time)
+                } else {
+                    pthread_cond_wait(&condition, &mutex)
+                }
+            }
             signalled = false
         }
         pthread_mutex_unlock(&mutex)

@@ -11,6 +11,10 @@ extension Topology {
         public var maxSequences: Int
         /// Requests that may wait beyond `maxSequences`; more get HTTP 429 with Retry-After (default 64).
         public var queueLimit: Int
+        /// How many groups the first stage splits its sequences into, so that several stages compute at once. Nil:
+        /// one per distinct host among the stages (`microBatchCount(in:)`): stages that share a machine share its
+        /// cores and memory bus, so keeping them busy at once only makes them contend.
+        public var microBatches: Int?
 
         /// Makes a pipeline; see the properties for the meaning of each value.
         public init(
@@ -21,6 +25,17 @@ extension Topology {
             self.placement = placement
             self.maxSequences = maxSequences
             self.queueLimit = queueLimit
+        }
+
+        /// The micro-batch count in effect: `microBatches`, else the number of distinct hosts the stages run on (every
+        /// loopback address counts as one host).
+        public func microBatchCount(in topology: Topology) -> Int {
+            if let microBatches { return microBatches }
+            guard let stages else { return 1 }
+            let hosts = Set(stages.map { stage in
+                topology.node(named: stage.node).map { HostAddress.canonical($0.host) } ?? stage.node
+            })
+            return max(1, hosts.count)
         }
 
         /// The explicit stages, or nil while placement is `auto`.

@@ -47,6 +47,7 @@ extension TopologyDecoder {
             name: name ?? model ?? "", model: model ?? "", placement: placement(map))
         pipeline.maxSequences = map.int("max_sequences", in: Self.anyInt) ?? pipeline.maxSequences
         pipeline.queueLimit = map.int("queue_limit", in: Self.anyInt) ?? pipeline.queueLimit
+        pipeline.microBatches = map.int("micro_batches", in: Self.anyInt)
         return pipeline
     }
 

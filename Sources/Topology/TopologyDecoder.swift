@@ -47,7 +47,7 @@ struct TopologyDecoder {
     static let keys: [String: [String]] = [
         "nodes": ["name", "host", "control_port", "bulk_port", "ssh", "slots", "memory", "threads"],
         "models": ["name", "source", "sha256", "chat_template", "context_length", "sampling", "weights"],
-        "pipelines": ["name", "model", "stages", "stage_count", "nodes", "max_sequences", "queue_limit"],
+        "pipelines": ["name", "model", "stages", "stage_count", "nodes", "max_sequences", "queue_limit", "micro_batches"],
     ]
     static let detectorKeys = [
         "probe_interval_ms", "ping_timeout_ms", "suspicion_min_ms", "suspicion_max_ms", "indirect_probes",

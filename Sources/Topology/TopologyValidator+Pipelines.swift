@@ -36,6 +36,7 @@ extension TopologyValidator {
             if modelsComplete { checkReference(pipeline.model, "\(path).model", known: models, what: "model") }
             check(pipeline.maxSequences, in: 1...4096, "\(path).max_sequences")
             check(pipeline.queueLimit, in: 0...1_000_000, "\(path).queue_limit")
+            if let microBatches = pipeline.microBatches { check(microBatches, in: 1...64, "\(path).micro_batches") }
             switch pipeline.placement {
             case .auto(let auto):
                 if let count = auto.stageCount { check(count, in: 1...1024, "\(path).stage_count") }

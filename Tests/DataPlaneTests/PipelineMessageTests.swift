@@ -27,6 +27,27 @@ import Transport
         #expect(f == failure)
     }
 
+    @Test func tokenGroupRoundTripsInOrder() throws {
+        let events = [
+            TokenEvent(sequence: SequenceID(4), index: 0, token: 12),
+            TokenEvent(sequence: SequenceID(9), index: 5, token: 2, finish: .stop),
+            TokenEvent(sequence: SequenceID(1), index: 3, token: -7, finish: .length),
+        ]
+        guard case .tokens(let decoded) = try roundTrip(.tokens(events)) else { Issue.record("not a token group"); return }
+        #expect(decoded == events)
+        guard case .tokens(let none) = try roundTrip(.tokens([])) else { Issue.record("not a token group"); return }
+        #expect(none.isEmpty)
+    }
+
+    @Test func rejectsATokenGroupLongerThanItsBytes() throws {
+        var header = PipelineMessage.tokens([TokenEvent(sequence: SequenceID(1), index: 0, token: 1)]).frames()[0].bytes
+        header[2] = 200  // the count's low byte: 200 events announced, one present
+        #expect(throws: DataPlaneError.self) { try PipelineMessage(frames: [Buffer(header)]) }
+        var badFinish = PipelineMessage.tokens([TokenEvent(sequence: SequenceID(1), index: 0, token: 1)]).frames()[0].bytes
+        badFinish[badFinish.count - 1] = 9
+        #expect(throws: DataPlaneError.self) { try PipelineMessage(frames: [Buffer(badFinish)]) }
+    }
+
     @Test func stepBatchCarriesRowsAndAdmissions() throws {
         let rows: [Float] = (0..<12).map { Float($0) * 0.5 }
         let batch = StepBatch(
@@ -54,6 +75,7 @@ import Transport
         let samples: [PipelineMessage] = [
             .admit(Admit(sequence: SequenceID(5), promptTokens: Array(0..<20), sampling: sampling)),
             .token(TokenEvent(sequence: SequenceID(5), index: 1, token: 2)),
+            .tokens([TokenEvent(sequence: SequenceID(5), index: 1, token: 2), TokenEvent(sequence: SequenceID(6), index: 0, token: 3, finish: .stop)]),
             .release(Release(sequences: [SequenceID(5)])),
             .failure(SequenceFailure(sequence: SequenceID(5), stage: 0, message: "x")),
             .step(StepBatch(entries: [StepEntry(sequence: SequenceID(5), start: 0, count: 1, admission: .init(promptLength: 1, sampling: sampling))],

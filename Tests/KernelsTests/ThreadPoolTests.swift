@@ -29,6 +29,24 @@ import Testing
         #expect(total.value.load(ordering: .relaxed) == 4 * 50 * 10)
     }
 
+    /// Parking (a pipeline stage going idle) sends the workers to sleep; the next task wakes them and still runs
+    /// every item once, also when another thread parks the pool while tasks run.
+    @Test func parkedPoolsWakeForTheNextTask() async throws {
+        let pool = try ThreadPool(threads: 3)
+        for round in 0..<100 {
+            pool.park()
+            let hits = Mutex([Int](repeating: 0, count: 16))
+            pool.forEach(16) { i in hits.withLock { $0[i] += 1 } }
+            #expect(hits.withLock { $0 } == [Int](repeating: 1, count: 16), "round \(round)")
+        }
+        let total = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for _ in 0..<200 { pool.forEach(8) { _ in total.value.add(1, ordering: .relaxed) } } }
+            group.addTask { for _ in 0..<200 { pool.park(); await Task.yield() } }
+        }
+        #expect(total.value.load(ordering: .relaxed) == 200 * 8)
+    }
+
     @Test func aZeroThreadRequestGivesOne() throws {
         #expect(try ThreadPool(threads: 0).threads == 1)
         #expect(ThreadPool.defaultThreadCount >= 1)

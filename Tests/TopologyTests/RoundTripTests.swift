@@ -103,6 +103,32 @@ import Testing
         #expect(topology.stateDirectoryPath(brigadeHome: "/var/brigade") == "/var/brigade/state/t")
     }
 
+    /// Micro-batches default to one per distinct host of the stages (stages sharing a machine share its cores); an
+    /// explicit value wins; out of range is an error naming the field.
+    @Test func microBatchesDefaultToDistinctHosts() throws {
+        func pipeline(hosts: [String], microBatches: String = "") throws -> (Topology.Pipeline, Topology) {
+            var yaml = "cluster: {name: t}\nnodes:\n"
+            for (i, host) in hosts.enumerated() { yaml += "  - {name: n\(i), host: \(host), memory: 1GiB}\n" }
+            yaml += "models: [{name: m, source: default}]\npipelines:\n  - model: m\n\(microBatches)    stages:\n"
+            let cuts = [0, 10, 20, 30]
+            for i in hosts.indices { yaml += "      - {node: n\(i), layers: [\(cuts[i]), \(cuts[i + 1])]}\n" }
+            let topology = try TopologyLoader.parse(yaml: yaml, fileName: "t.yaml")
+            return (topology.pipelines[0], topology)
+        }
+        let (local, localTopology) = try pipeline(hosts: ["127.0.0.1", "127.0.0.1", "127.0.0.1"])
+        #expect(local.microBatches == nil && local.microBatchCount(in: localTopology) == 1)
+        let (loopback, loopbackTopology) = try pipeline(hosts: ["127.0.0.1", "localhost", "127.0.0.2"])
+        #expect(loopback.microBatchCount(in: loopbackTopology) == 1)
+        let spreadTopology = Topology(
+            cluster: loopbackTopology.cluster, security: loopbackTopology.security,
+            nodes: ["10.0.0.1", "10.0.0.2", "10.0.0.2"].enumerated().map { Topology.Node(name: "n\($0)", host: $1, memory: .gibibytes(1)) },
+            models: loopbackTopology.models, pipelines: loopbackTopology.pipelines)
+        #expect(loopback.microBatchCount(in: spreadTopology) == 2)
+        let (explicit, explicitTopology) = try pipeline(hosts: ["127.0.0.1", "127.0.0.1", "127.0.0.1"], microBatches: "    micro_batches: 3\n")
+        #expect(explicit.microBatchCount(in: explicitTopology) == 3)
+        #expect(throws: TopologyError.self) { try pipeline(hosts: ["127.0.0.1"], microBatches: "    micro_batches: 0\n") }
+    }
+
     @Test func anchorsAliasesAndMergeKeys() throws {
         #expect(diagnostics("defaults: &d {}\n").first == "t.yaml:1:1: defaults: unknown field 'defaults' (expected "
             + "one of: cluster, security, nodes, models, pipelines, slo, failure_detector)")

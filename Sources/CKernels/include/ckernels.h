@@ -49,6 +49,8 @@ ck_pool *ck_pool_create(int nthreads);
 void ck_pool_destroy(ck_pool *pool);
 /// The pool's thread count.
 int ck_pool_threads(const ck_pool *pool);
+/// Sends idle workers to sleep now rather than after their spin; the next ck_pool_run wakes them. Any thread.
+void ck_pool_park(ck_pool *pool);
 /// Runs `fn` on the pool (see ck_task_fn) and returns when every thread that joined is done. Calls are serialised
 /// by a lock.
 /// A NULL pool runs `fn(ctx, 0, 1)` on the caller.

@@ -89,7 +89,8 @@ public actor Coordinator {
                     modelSHA256: topology.model(named: pipeline.model)?.sha256,
                     threads: topology.node(named: stage.node)?.threads ?? 1,
                     kvCapacityTokens: nil, maxSequences: pipeline.maxSequences,
-                    weights: topology.model(named: pipeline.model)?.weights))
+                    weights: topology.model(named: pipeline.model)?.weights,
+                    microBatches: pipeline.microBatchCount(in: topology)))
             }
             pipelines[pipeline.name] = PipelineRun(config: pipeline, stages: slots)
             gateway.setUnavailable(model: pipeline.model, reason: "pipeline \(pipeline.name) is starting")

@@ -29,13 +29,16 @@ public struct WorkerSpec: Codable, Sendable, Hashable {
     public var maxSequences: Int
     /// "quantized" or "float32" (see `Topology.Model.weights`); nil: quantized.
     public var weights: String?
+    /// First stage: how many micro-batches circulate (`Topology.Pipeline.microBatchCount`); nil: one per stage.
+    public var microBatches: Int?
 
     public init(
         workerName: String, agent: String, pipeline: String, stageIndex: Int, stageCount: Int, firstLayer: Int,
         endLayer: Int, model: String, modelSource: String, modelSHA256: String? = nil, threads: Int,
-        kvCapacityTokens: Int? = nil, maxSequences: Int, weights: String? = nil
+        kvCapacityTokens: Int? = nil, maxSequences: Int, weights: String? = nil, microBatches: Int? = nil
     ) {
         self.weights = weights
+        self.microBatches = microBatches
         self.workerName = workerName
         self.agent = agent
         self.pipeline = pipeline

@@ -30,9 +30,10 @@ public struct GeneratedTopology: Sendable {
     ///   - source: the model source as a topology writes it (`default`, a path, a URL).
     ///   - headLayers: what the last stage's norm and output projection cost, in layers; the split gives every stage
     ///     about the same work (0: an even split of the layers).
+    ///   - microBatches: the pipeline's `micro_batches` (nil: the topology's default, 1 here: every node is 127.0.0.1).
     public init(
         stages: Int, layers: Int = 30, headLayers: Double = 0, threads: Int = 1, maxSequences: Int = 16,
-        queueLimit: Int = 64, source: String = "default", parent: String? = nil
+        queueLimit: Int = 64, microBatches: Int? = nil, source: String = "default", parent: String? = nil
     ) throws {
         precondition(stages >= 1 && stages <= 26 && layers >= stages, "1...26 stages, each with a layer")
         let base = parent ?? FileManager.default.temporaryDirectory.path
@@ -64,7 +65,7 @@ public struct GeneratedTopology: Sendable {
             pipelines:
               - model: \(model)
                 max_sequences: \(maxSequences)
-                queue_limit: \(queueLimit)
+                queue_limit: \(queueLimit)\(microBatches.map { "\n    micro_batches: \($0)" } ?? "")
                 stages:
 
             """

@@ -28,7 +28,7 @@ public final class StageWorker: Sendable {
         runtime = StageRuntime(
             stage: stage, stageIndex: spec.stageIndex,
             links: StageRuntime.Links(downstream: nil, firstStage: nil, gateway: { _ in }),
-            options: StageRuntime.Options(rowBudget: 512, maxSequences: max(1, spec.maxSequences), microBatches: spec.stageCount))
+            options: StageRuntime.Options(rowBudget: 512, maxSequences: max(1, spec.maxSequences), microBatches: spec.microBatches ?? spec.stageCount))
         let runtime = self.runtime
         let malformed = self.malformed
         transport.setHandler(for: .data) { inbound in
