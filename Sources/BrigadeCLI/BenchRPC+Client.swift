@@ -40,25 +40,38 @@ struct RPCBenchClient {
         await curve.close()
     }
 
+    /// Calls per block of the sequential measurements: the phases take turns block by block, so that a slow spell
+    /// of a shared machine (seconds long) hits the baseline and the measured paths alike.
+    static let blockSize = 500
+
     private func measureRound(_ round: Int, _ session: Session) async throws {
         let empty = RPCBenchmark.Summary(nanoseconds: [])
         let (io, pool) = (session.io, session.pool)
-        func sequential(_ phase: String, _ call: () async throws -> Void) async throws -> RPCBenchmark.Summary {
-            guard phases.contains(phase) else { return empty }
-            return RPCBenchmark.Summary(nanoseconds: try await RPCBenchmark.sequential(calls: calls, warmup: warmup, call))
-        }
-        let raw = phases.contains("raw")
-            ? RPCBenchmark.Summary(nanoseconds: try RawEcho.measure(endpoint: session.rawEndpoint, calls: calls, warmup: warmup)) : empty
-        let transportOnly = try await sequential("transport") { try await session.probe.ping() }
+        var samples: [String: [UInt64]] = [:]
         var value = 0
-        let actor = try await sequential("actor") { value = try await io.echo(value) &+ 1 }
-        let ioCaller = phases.contains("io-caller")
-            ? try await withTaskExecutorPreference(session.transport.ioExecutor) {
-                RPCBenchmark.Summary(nanoseconds: try await RPCBenchmark.sequential(calls: calls, warmup: warmup) {
-                    value = try await io.echo(value) &+ 1
-                })
-            } : empty
-        let poolCallee = try await sequential("pool-callee") { value = try await pool.echo(value) &+ 1 }
+        let blocks = max(1, (calls + Self.blockSize - 1) / Self.blockSize)
+        for block in 0..<blocks {
+            let count = min(Self.blockSize, calls - block * Self.blockSize)
+            let warm = block == 0 ? warmup : min(warmup, 50)
+            func sequential(_ phase: String, _ call: () async throws -> Void) async throws {
+                guard phases.contains(phase) else { return }
+                samples[phase, default: []] += try await RPCBenchmark.sequential(calls: count, warmup: warm, call)
+            }
+            if phases.contains("raw") {
+                samples["raw", default: []] += try RawEcho.measure(endpoint: session.rawEndpoint, calls: count, warmup: warm)
+            }
+            try await sequential("transport") { try await session.probe.ping() }
+            try await sequential("actor") { value = try await io.echo(value) &+ 1 }
+            if phases.contains("io-caller") {
+                samples["io-caller", default: []] += try await withTaskExecutorPreference(session.transport.ioExecutor) {
+                    try await RPCBenchmark.sequential(calls: count, warmup: warm) { value = try await io.echo(value) &+ 1 }
+                }
+            }
+            try await sequential("pool-callee") { value = try await pool.echo(value) &+ 1 }
+        }
+        func summary(_ phase: String) -> RPCBenchmark.Summary { RPCBenchmark.Summary(nanoseconds: samples[phase] ?? []) }
+        let (raw, transportOnly, actor, ioCaller, poolCallee) =
+            (summary("raw"), summary("transport"), summary("actor"), summary("io-caller"), summary("pool-callee"))
         var concurrent = empty
         var callsPerSecond = 0.0
         if phases.contains("concurrent") {

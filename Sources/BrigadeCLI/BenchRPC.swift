@@ -13,7 +13,8 @@ import ZeroMQ
 /// `actor_*` (`IOEchoService.echo` from a caller on the task pool; the callee runs on the child's I/O thread),
 /// `actor_io_caller_*` (the same with the caller on this process's transport I/O thread), `actor_pool_callee_*`
 /// (`EchoService.echo`, callee on the child's task pool), and `concurrent_*`/`calls_per_s` (`callers` tasks calling
-/// at once). Ratios are against the raw p50 of the same round. Then one `"bench":"rpc_bulk"` line per security
+/// at once). Ratios are against the raw p50 of the same round. The sequential measurements take turns in blocks of
+/// 500 calls (raw, transport, actor, …, then again), so a slow spell of a shared machine hits them alike. Then one `"bench":"rpc_bulk"` line per security
 /// mode (16 MiB messages between two transports, the transport's own measurement).
 struct BenchRPC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct BenchRPC: AsyncParsableCommand {
     @Option(help: "Timed calls per measurement.")
     var calls = 20_000
 
-    @Option(help: "Untimed calls before each measurement.")
+    @Option(help: "Untimed calls before each measurement (50 before each later block of 500).")
     var warmup = 2_000
 
     @Option(help: "Measurement rounds (each prints one JSON line).")
