@@ -35,6 +35,7 @@ struct ck_pool {
     _Atomic int finished;      // joined workers that returned
     _Atomic int stopping;
     _Atomic int parked;        // set by ck_pool_park: idle workers sleep now instead of spinning
+    _Atomic unsigned warmups;  // bumped by ck_pool_wake: sleeping workers get up and spin for the next task
     ck_task_fn fn;
     void *ctx;
 };
@@ -51,7 +52,7 @@ static void *worker_main(void *raw) {
     worker_arg arg = *(worker_arg *)raw;
     free(raw);
     ck_pool *p = arg.pool;
-    unsigned seen = 0;
+    unsigned seen = 0, seen_warmups = 0;
     for (;;) {
         long long deadline = now_ns() + CK_SPIN_NS;
         unsigned gen;
@@ -61,15 +62,18 @@ static void *worker_main(void *raw) {
             CK_PAUSE();
             if ((i & 63) == 63 && (atomic_load_explicit(&p->parked, memory_order_relaxed) || now_ns() > deadline)) {
                 pthread_mutex_lock(&p->wake_lock);
-                while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) {
+                while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen
+                       && atomic_load_explicit(&p->warmups, memory_order_relaxed) == seen_warmups) {
                     p->sleepers++;
                     pthread_cond_wait(&p->wake, &p->wake_lock);
                     p->sleepers--;
                 }
+                seen_warmups = atomic_load_explicit(&p->warmups, memory_order_relaxed);
                 pthread_mutex_unlock(&p->wake_lock);
                 break;
             }
         }
+        if (gen == seen) continue;  // woken early by ck_pool_wake: spin again, for the task about to come
         seen = gen;
         if (atomic_load_explicit(&p->stopping, memory_order_acquire)) return NULL;
         uint64_t word = atomic_load_explicit(&p->joined, memory_order_acquire);
@@ -141,6 +145,15 @@ int ck_pool_threads(const ck_pool *p) { return p ? p->nthreads : 1; }
 
 void ck_pool_park(ck_pool *p) {
     if (p) atomic_store_explicit(&p->parked, 1, memory_order_relaxed);
+}
+
+void ck_pool_wake(ck_pool *p) {
+    if (!p || p->nthreads == 1) return;
+    pthread_mutex_lock(&p->wake_lock);
+    atomic_store_explicit(&p->parked, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->warmups, 1, memory_order_relaxed);
+    if (p->sleepers > 0) pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->wake_lock);
 }
 
 void ck_pool_run(ck_pool *p, ck_task_fn fn, void *ctx) {

@@ -46,6 +46,10 @@ public final class ThreadPool: @unchecked Sendable {
     /// knows no task is coming soon, e.g. a pipeline stage waiting for input while another stage uses the cores.
     public func park() { ck_pool_park(raw) }
 
+    /// Gets sleeping workers up to spin for a task about to come (they sleep again after a short spin if none
+    /// does), so that their wake-up overlaps the caller's. For a pipeline stage whose input just arrived.
+    public func wake() { ck_pool_wake(raw) }
+
     /// The number of online cores: the default for `threads`.
     public static var defaultThreadCount: Int {
         #if canImport(Glibc)

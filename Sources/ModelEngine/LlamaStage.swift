@@ -93,6 +93,9 @@ public final class LlamaStage: Sendable {
     /// Lets the compute threads sleep now: no forward call is coming soon (see `ThreadPool.park`).
     public func parkThreads() { pool?.park() }
 
+    /// Gets the compute threads up: a forward call is coming (see `ThreadPool.wake`).
+    public func wakeThreads() { pool?.wake() }
+
     /// Forgets `sequence` and returns its KV blocks to the pool.
     public func free(_ sequence: SequenceID) {
         state.withLock { $0.cache.free(sequence) }

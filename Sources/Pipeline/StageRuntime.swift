@@ -95,6 +95,11 @@ public final class StageRuntime: Sendable {
     /// Hands a message to the stage. Never blocks on the engine; safe from the transport's I/O thread.
     public func deliver(_ message: PipelineMessage) {
         state.withLock { $0.inbox.append(message) }
+        // Rows from upstream, or a batch come home to stage 0: a step follows at once, so the compute threads wake
+        // now, alongside the step thread, not one after the other. (An admission may have to wait for the batch
+        // out, so it wakes nobody.)
+        if case .step = message { stage.wakeThreads() }
+        if case .tokens = message { stage.wakeThreads() }
         wakeup.signal()
     }
 

@@ -30,7 +30,7 @@ import Testing
     }
 
     /// Parking (a pipeline stage going idle) sends the workers to sleep; the next task wakes them and still runs
-    /// every item once, also when another thread parks the pool while tasks run.
+    /// every item once, also when other threads park and wake the pool while tasks run.
     @Test func parkedPoolsWakeForTheNextTask() async throws {
         let pool = try ThreadPool(threads: 3)
         for round in 0..<100 {
@@ -43,8 +43,18 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for _ in 0..<200 { pool.forEach(8) { _ in total.value.add(1, ordering: .relaxed) } } }
             group.addTask { for _ in 0..<200 { pool.park(); await Task.yield() } }
+            group.addTask { for _ in 0..<200 { pool.wake(); await Task.yield() } }
         }
         #expect(total.value.load(ordering: .relaxed) == 200 * 8)
+        // Woken early (a stage's input arrived), with and without a task following, the pool still runs every item.
+        for round in 0..<50 {
+            pool.park()
+            pool.wake()
+            if round % 2 == 0 { pool.wake() }
+            let hits = Mutex([Int](repeating: 0, count: 9))
+            pool.forEach(9) { i in hits.withLock { $0[i] += 1 } }
+            #expect(hits.withLock { $0 } == [Int](repeating: 1, count: 9), "round \(round)")
+        }
     }
 
     @Test func aZeroThreadRequestGivesOne() throws {

@@ -51,6 +51,9 @@ void ck_pool_destroy(ck_pool *pool);
 int ck_pool_threads(const ck_pool *pool);
 /// Sends idle workers to sleep now rather than after their spin; the next ck_pool_run wakes them. Any thread.
 void ck_pool_park(ck_pool *pool);
+/// Gets sleeping workers up to spin for a task that is about to come, so their wake-up overlaps the caller's own
+/// (a pipeline stage whose input just arrived). Any thread.
+void ck_pool_wake(ck_pool *pool);
 /// Runs `fn` on the pool (see ck_task_fn) and returns when every thread that joined is done. Calls are serialised
 /// by a lock.
 /// A NULL pool runs `fn(ctx, 0, 1)` on the caller.
