@@ -40,9 +40,10 @@ public final class StageRuntime: Sendable {
         public var rowBudget: Int
         /// The most sequences in one forward call.
         public var maxSequences: Int
-        /// First stage only: how many groups to split the live sequences into, so that several micro-batches
-        /// circulate and every stage has work at once (the pipeline's depth is the natural value; 1 keeps all
-        /// sequences in one batch, which leaves all but one stage idle at any moment).
+        /// First stage only: how many batches may be out in the pipeline at once; the live sequences are split into
+        /// that many groups, and a new step waits while that many are out. The pipeline's depth keeps every stage
+        /// busy when each has its own machine; 1 sends one batch round whole, which suits stages that share one
+        /// machine's cores (they take turns, each with all the cores).
         public var microBatches: Int
         /// First stage: a batch not back after this long no longer counts against `microBatches` (its messages
         /// may have been lost with a failed stage; rewiring also clears the count).
