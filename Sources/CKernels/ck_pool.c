@@ -1,8 +1,9 @@
 // A persistent worker pool. Workers spin briefly between tasks (a forward pass issues hundreds of short tasks per
-// token) and then sleep on a condition variable, so an idle engine costs no CPU; ck_pool_park sends them to sleep
-// at once (a pipeline stage waiting for its next input, while another stage on the same cores computes). A worker joins a task only while
-// the caller is still working on it: once the caller's own share returns (it has claimed the last item), the task
-// is closed and late workers skip it, so a descheduled worker on a busy machine never stalls the caller.
+// token) and then sleep on a condition variable, so an idle engine costs no CPU. ck_pool_park sends them to sleep at
+// once (a pipeline stage waiting for its next input while another stage computes on the same cores); ck_pool_wake
+// gets them up to spin before a task comes (that stage's input arrived). A worker joins a task only while the
+// caller is still working on it: once the caller's own share returns (it has claimed the last item), the task is
+// closed and late workers skip it, so a descheduled worker on a busy machine never stalls the caller.
 #include "ckernels.h"
 #include <pthread.h>
 #include <sched.h>
