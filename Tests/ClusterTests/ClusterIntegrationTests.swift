@@ -185,8 +185,18 @@ struct ClusterIntegrationTests {
                     for try await _ in response.body {}
                 })
             }
-            _ = try await cluster.waitForStatus("a running and a queued request", within: .seconds(30)) { status in
+            _ = try await cluster.waitForStatus("a running request", within: .seconds(30)) { status in
                 status.pipelines[0].activeSequences >= 1
+            }
+            // Both long requests must have reached the API before the probes start: a probe that came first would
+            // take the queue's one place and the second long request would be the one refused.
+            let bothArrived = ContinuousClock.now + .seconds(30)
+            while try await Self.generationsInFlight(cluster) < 2 {
+                guard ContinuousClock.now < bothArrived else {
+                    Issue.record("the two long requests did not both reach the API within 30 s")
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(20))
             }
             var refused: HTTPClientResponse?
             let deadline = ContinuousClock.now + .seconds(20)
@@ -201,6 +211,14 @@ struct ClusterIntegrationTests {
             #expect(refused?.headers.first(name: "Retry-After") != nil)
             for task in running { task.cancel() }
         }
+    }
+
+    /// The API's `brigade_generations_in_flight` gauge (started, not finished: running or queued).
+    static func generationsInFlight(_ cluster: TestCluster) async throws -> Double {
+        let (_, body) = try await cluster.client.get("/metrics")
+        let line = String(decoding: body, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix("brigade_generations_in_flight ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
     }
 
     @Test func aBrokenTopologyIsOneClearError() throws {
