@@ -59,20 +59,28 @@ import Testing
     /// Wall-clock milliseconds.
     static var nowMs: Double { Date().timeIntervalSince1970 * 1000 }
 
+    /// SIGKILLs `victim` and waits (5 s at most) until every other member has convicted that life. Returns whether
+    /// they all did, every `dead` event about the victim, and each one's milliseconds after the kill.
+    static func kill(_ victim: MemberProcess, in cluster: Cluster) async
+        -> (convicted: Bool, convictions: [ObservedEvent], latencies: [Double])
+    {
+        let others = Set(cluster.members.filter { $0 !== victim }.map(\.name))
+        let (name, uid) = (victim.name, victim.uid)
+        let killedAt = nowMs
+        victim.kill()
+        let convicted = await cluster.log.wait(timeout: .seconds(5)) { events in
+            Set(events.filter { $0.member == name && $0.uid == uid && $0.status == "dead" }.map(\.observer)) == others
+        }
+        let convictions = cluster.log.events.filter { $0.member == name && $0.status == "dead" }
+        return (convicted, convictions, convictions.map { $0.wallMs - killedAt })
+    }
+
     @Test func killedMemberIsConvictedByEveryoneWithinBound() async throws {
         let cluster = try await Cluster(count: 5)
         defer { cluster.killAll() }
         let victim = cluster.members[3]
-        let others = cluster.members.filter { $0 !== victim }.map(\.name)
-        let killedAt = Self.nowMs
-        victim.kill()
-        let uid = victim.uid
-        let convicted = await cluster.log.wait(timeout: .seconds(5)) { events in
-            Set(events.filter { $0.member == victim.name && $0.uid == uid && $0.status == "dead" }.map(\.observer)) == Set(others)
-        }
-        let convictions = cluster.log.events.filter { $0.member == victim.name && $0.status == "dead" }
+        let (convicted, convictions, latencies) = await Self.kill(victim, in: cluster)
         #expect(convicted, "not every member convicted \(victim.name) within 5 s: \(convictions.map(\.observer))")
-        let latencies = convictions.map { $0.wallMs - killedAt }
         print("SIGKILL detection ms per observer: \(latencies.map { Int($0) })")
         #expect((latencies.max() ?? .infinity) <= 1_500, "conviction took \(latencies) ms")
     }
@@ -82,16 +90,8 @@ import Testing
         let cluster = try await Cluster(count: 5, arguments: ["--disconnect-evidence"])
         defer { cluster.killAll() }
         let victim = cluster.members[1]
-        let others = cluster.members.filter { $0 !== victim }.map(\.name)
-        let killedAt = Self.nowMs
-        victim.kill()
-        let uid = victim.uid
-        let convicted = await cluster.log.wait(timeout: .seconds(5)) { events in
-            Set(events.filter { $0.member == victim.name && $0.uid == uid && $0.status == "dead" }.map(\.observer)) == Set(others)
-        }
-        let convictions = cluster.log.events.filter { $0.member == victim.name && $0.status == "dead" }
+        let (convicted, convictions, latencies) = await Self.kill(victim, in: cluster)
         #expect(convicted, "not every member convicted \(victim.name): \(convictions.map(\.observer))")
-        let latencies = convictions.map { $0.wallMs - killedAt }
         print("SIGKILL detection with disconnect evidence, ms per observer: \(latencies.map { Int($0) }) (\(convictions.map(\.evidence)))")
         #expect((latencies.max() ?? .infinity) <= 500, "conviction took \(latencies) ms")
     }
