@@ -5,7 +5,8 @@ import ZMQTransport
 import ZeroMQ
 
 /// The measuring side of `brigade bench rpc`: a server child without security for the latency rounds and the plain
-/// bulk run, then a second one under CURVE for the secure bulk run (and a secure actor round trip).
+/// bulk run (plus, for the `one-cpu` phases, a second pair whose transports keep their I/O threads on one CPU each),
+/// then one under CURVE for the secure bulk run (and a secure actor round trip).
 struct RPCBenchClient {
     var calls: Int
     var warmup: Int
@@ -19,15 +20,21 @@ struct RPCBenchClient {
         var description: String
     }
 
+    static let oneCPUPhases: Set<String> = ["one-cpu", "one-cpu-io-caller", "one-cpu-concurrent"]
+
     func run() async throws {
         let plain = try await Session(secure: false)
+        var oneCPU: Session?
         do {
-            for round in 1...rounds { try await measureRound(round, plain) }
+            if !phases.isDisjoint(with: Self.oneCPUPhases) { oneCPU = try await Session(secure: false, placement: .currentCPU) }
+            for round in 1...rounds { try await measureRound(round, plain, oneCPU) }
             if phases.contains("bulk") { try await measureBulk(plain) }
         } catch {
+            await oneCPU?.close()
             await plain.close()
             throw error
         }
+        await oneCPU?.close()
         await plain.close()
         guard phases.contains("bulk") else { return }
         let curve = try await Session(secure: true)
@@ -44,7 +51,7 @@ struct RPCBenchClient {
     /// of a shared machine (seconds long) hits the baseline and the measured paths alike.
     static let blockSize = 500
 
-    private func measureRound(_ round: Int, _ session: Session) async throws {
+    private func measureRound(_ round: Int, _ session: Session, _ oneCPU: Session?) async throws {
         let empty = RPCBenchmark.Summary(nanoseconds: [])
         let (io, pool) = (session.io, session.pool)
         var samples: [String: [UInt64]] = [:]
@@ -68,20 +75,30 @@ struct RPCBenchClient {
                 }
             }
             try await sequential("pool-callee") { value = try await pool.echo(value) &+ 1 }
+            if let oneCPU {
+                try await sequential("one-cpu") { value = try await oneCPU.io.echo(value) &+ 1 }
+                if phases.contains("one-cpu-io-caller") {
+                    samples["one-cpu-io-caller", default: []] += try await withTaskExecutorPreference(oneCPU.transport.ioExecutor) {
+                        try await RPCBenchmark.sequential(calls: count, warmup: warm) { value = try await oneCPU.io.echo(value) &+ 1 }
+                    }
+                }
+            }
         }
         func summary(_ phase: String) -> RPCBenchmark.Summary { RPCBenchmark.Summary(nanoseconds: samples[phase] ?? []) }
         let (raw, transportOnly, actor, ioCaller, poolCallee) =
             (summary("raw"), summary("transport"), summary("actor"), summary("io-caller"), summary("pool-callee"))
-        var concurrent = empty
-        var callsPerSecond = 0.0
-        if phases.contains("concurrent") {
-            _ = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, warmup / callers)) { _ = try await io.echo(1) }
+        let (oneCPUActor, oneCPUIOCaller) = (summary("one-cpu"), summary("one-cpu-io-caller"))
+        func throughput(_ service: IOEchoService) async throws -> (RPCBenchmark.Summary, Double) {
+            _ = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, warmup / callers)) { _ = try await service.echo(1) }
             let (samples, seconds) = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, calls / callers)) {
-                _ = try await io.echo(1)
+                _ = try await service.echo(1)
             }
-            concurrent = RPCBenchmark.Summary(nanoseconds: samples)
-            callsPerSecond = Double(samples.count) / seconds
+            return (RPCBenchmark.Summary(nanoseconds: samples), Double(samples.count) / seconds)
         }
+        var (concurrent, callsPerSecond) = (empty, 0.0)
+        var (oneCPUConcurrent, oneCPUCallsPerSecond) = (empty, 0.0)
+        if phases.contains("concurrent") { (concurrent, callsPerSecond) = try await throughput(io) }
+        if let oneCPU, phases.contains("one-cpu-concurrent") { (oneCPUConcurrent, oneCPUCallsPerSecond) = try await throughput(oneCPU.io) }
         printJSONLine([
             "bench": "rpc", "round": round, "calls": calls,
             "raw_p50_us": raw.p50Microseconds, "raw_p99_us": raw.p99Microseconds,
@@ -93,6 +110,11 @@ struct RPCBenchClient {
             "actor_pool_callee_p50_us": poolCallee.p50Microseconds, "actor_pool_callee_p99_us": poolCallee.p99Microseconds,
             "callers": callers, "concurrent_p50_us": concurrent.p50Microseconds, "concurrent_p99_us": concurrent.p99Microseconds,
             "calls_per_s": callsPerSecond,
+            "one_cpu_actor_p50_us": oneCPUActor.p50Microseconds, "one_cpu_actor_p99_us": oneCPUActor.p99Microseconds,
+            "ratio_one_cpu_p50": oneCPUActor.p50Microseconds / raw.p50Microseconds,
+            "one_cpu_io_caller_p50_us": oneCPUIOCaller.p50Microseconds,
+            "ratio_one_cpu_io_caller_p50": oneCPUIOCaller.p50Microseconds / raw.p50Microseconds,
+            "one_cpu_concurrent_p50_us": oneCPUConcurrent.p50Microseconds, "one_cpu_calls_per_s": oneCPUCallsPerSecond,
         ])
     }
 
@@ -121,9 +143,10 @@ final class Session: @unchecked Sendable {
     let pool: EchoService
     let rawEndpoint: String
 
-    init(secure: Bool) async throws {
+    init(secure: Bool, placement: ZMQTransportConfiguration.IOPlacement = .anywhere) async throws {
         self.secure = secure
         var environment: [String: String] = [:]
+        if placement == .currentCPU { environment[RPCBenchServer.oneCPUVariable] = "1" }
         var security = ZMQTransportConfiguration.Security.insecure
         var serverKeys: CurveKeyPair?
         if secure {
@@ -141,7 +164,9 @@ final class Session: @unchecked Sendable {
         }
         let server = NodeID(name: fields[1], incarnation: incarnation)
         rawEndpoint = fields[5]
-        transport = try ZMQTransport(configuration: ZMQTransportConfiguration(node: .fresh(name: "bench-client"), security: security))
+        var configuration = ZMQTransportConfiguration(node: .fresh(name: "bench-client"), security: security)
+        configuration.ioPlacement = placement
+        transport = try ZMQTransport(configuration: configuration)
         system = BrigadeActorSystem(transport: transport)
         try transport.addPeer(PeerAddress(name: server.name, control: fields[3], bulk: fields[4], publicKey: serverKeys?.publicKey))
         system.observe(server)

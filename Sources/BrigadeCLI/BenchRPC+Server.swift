@@ -11,6 +11,8 @@ import ZeroMQ
 enum RPCBenchServer {
     static let secretVariable = "BRIGADE_BENCH_SERVER_SECRET"
     static let allowVariable = "BRIGADE_BENCH_ALLOW"
+    /// Set to 1: keep the transport's I/O threads on one CPU (`IOPlacement.currentCPU`).
+    static let oneCPUVariable = "BRIGADE_BENCH_ONE_CPU"
 
     static func run() async throws {
         let node = NodeID(name: "bench-server", incarnation: NodeID.fresh(name: "bench-server").incarnation)
@@ -22,7 +24,9 @@ enum RPCBenchServer {
             let allowed = [String(allow[..<separator]): String(allow[allow.index(after: separator)...])]
             security = .curve(.init(keyPair: try CurveKeyPair(secretKey: secret), allowedPeers: allowed))
         }
-        let transport = try ZMQTransport(configuration: ZMQTransportConfiguration(node: node, security: security))
+        var configuration = ZMQTransportConfiguration(node: node, security: security)
+        if environment[oneCPUVariable] == "1" { configuration.ioPlacement = .currentCPU }
+        let transport = try ZMQTransport(configuration: configuration)
         let system = BrigadeActorSystem(transport: transport)
         let echo = system.makeWellKnown(EchoService.wellKnownName) { EchoService(actorSystem: system) }
         let ioEcho = system.makeWellKnown(IOEchoService.wellKnownName) { IOEchoService(actorSystem: system) }

@@ -13,7 +13,9 @@ import ZeroMQ
 /// `actor_*` (`IOEchoService.echo` from a caller on the task pool; the callee runs on the child's I/O thread),
 /// `actor_io_caller_*` (the same with the caller on this process's transport I/O thread), `actor_pool_callee_*`
 /// (`EchoService.echo`, callee on the child's task pool), and `concurrent_*`/`calls_per_s` (`callers` tasks calling
-/// at once). Ratios are against the raw p50 of the same round. The sequential measurements take turns in blocks of
+/// at once). `one_cpu_*` repeat `actor_*`, `actor_io_caller_*` and the throughput against a second child whose
+/// transports (and this process's second one) keep their I/O threads on one CPU each (`IOPlacement.currentCPU`).
+/// Ratios are against the raw p50 of the same round. The sequential measurements take turns in blocks of
 /// 500 calls (raw, transport, actor, …, then again), so a slow spell of a shared machine hits them alike. Then one `"bench":"rpc_bulk"` line per security
 /// mode (16 MiB messages between two transports, the transport's own measurement).
 struct BenchRPC: AsyncParsableCommand {
@@ -34,8 +36,11 @@ struct BenchRPC: AsyncParsableCommand {
     @Option(help: "Concurrent callers for the throughput measurement.")
     var callers = 16
 
-    @Option(help: "Measurements to run, comma-separated: raw, transport, actor, io-caller, pool-callee, concurrent, bulk.")
-    var phases = "raw,transport,actor,io-caller,pool-callee,concurrent,bulk"
+    @Option(help: """
+        Measurements to run, comma-separated: raw, transport, actor, io-caller, pool-callee, concurrent, one-cpu, \
+        one-cpu-io-caller, one-cpu-concurrent, bulk.
+        """)
+    var phases = "raw,transport,actor,io-caller,pool-callee,concurrent,one-cpu,one-cpu-io-caller,one-cpu-concurrent,bulk"
 
     @Option(help: "Messages per bulk measurement.")
     var bulkCount = 16

@@ -3,6 +3,15 @@ import Transport
 import ZeroMQ
 
 extension ZMQTransport {
+    /// The CPU the I/O threads are confined to, if any.
+    static func ioCPU(_ placement: ZMQTransportConfiguration.IOPlacement) -> Int? {
+        switch placement {
+        case .anywhere: nil
+        case .currentCPU: CPUPlacement.currentCPU
+        case .cpu(let cpu): cpu
+        }
+    }
+
     static func validate(_ configuration: ZMQTransportConfiguration) throws(TransportError) {
         func invalid(_ message: String) -> TransportError { TransportError(.invalidConfiguration, message) }
         let name = configuration.node.name
@@ -17,6 +26,9 @@ extension ZMQTransport {
             limits.maxTransfersPerPeer > 0, limits.maxTransfers > 0, limits.receiveBatch > 0
         else { throw invalid("every size and count limit must be positive") }
         guard configuration.ioThreads >= 1 else { throw invalid("ioThreads must be at least 1") }
+        if case .cpu(let cpu) = configuration.ioPlacement, !CPUPlacement.isAllowed(cpu) {
+            throw invalid("ioPlacement: CPU \(cpu) does not exist or is outside this process's affinity mask")
+        }
         if case .curve(let curve) = configuration.security {
             for (peer, key) in curve.allowedPeers {
                 do { try CurveKeyPair.validate(key, role: "public key of allowed peer '\(peer)'") } catch {

@@ -77,8 +77,9 @@ public final class ZMQTransport: Transport, @unchecked Sendable {
             maxTransfersPerSender: limits.maxTransfersPerPeer, maxTransfers: limits.maxTransfers,
             idleTimeoutNanoseconds: UInt64(limits.transferIdleTimeout.components.seconds) * 1_000_000_000))
         do {
-            context = try ZMQContext(ioThreads: configuration.ioThreads, maxSockets: 16384)
-            loop = try IOThread(name: "zmq:\(configuration.node.name)")
+            let cpu = Self.ioCPU(configuration.ioPlacement)
+            context = try ZMQContext(ioThreads: configuration.ioThreads, maxSockets: 16384, cpu: cpu)
+            loop = try IOThread(name: "zmq:\(configuration.node.name)", cpu: cpu)
         } catch {
             throw TransportError(.io, "starting the transport for \(configuration.node): \(error.message)")
         }

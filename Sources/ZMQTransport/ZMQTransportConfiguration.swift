@@ -83,6 +83,16 @@ public struct ZMQTransportConfiguration: Sendable {
         public init() {}
     }
 
+    /// Where a transport's I/O threads run.
+    public enum IOPlacement: Sendable, Equatable {
+        /// Wherever the kernel puts them (the default).
+        case anywhere
+        /// All on the CPU that creates the transport: hand-offs between them stay on one CPU.
+        case currentCPU
+        /// All on this CPU.
+        case cpu(Int)
+    }
+
     /// This process's identity.
     public var node: NodeID
     /// Where the control inbox binds: `tcp://HOST:PORT` (port 0 = ephemeral) or `ipc://PATH`.
@@ -99,6 +109,8 @@ public struct ZMQTransportConfiguration: Sendable {
     public var timing = Timing()
     /// libzmq I/O threads (about one per GB/s; CURVE needs more).
     public var ioThreads = 2
+    /// Where the transport's I/O thread and libzmq's run (see `CPUPlacement` for why one CPU can be faster).
+    public var ioPlacement = IOPlacement.anywhere
     /// Told about every dropped message, with what was wrong (on the thread that dropped it, usually the I/O
     /// thread: keep it light). The counters in `statistics` are kept either way.
     public var onDrop: (@Sendable (DropReport) -> Void)?

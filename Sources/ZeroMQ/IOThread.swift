@@ -91,16 +91,28 @@ public final class IOThread: @unchecked Sendable {
     var timers = TimerQueue()
 
     /// Starts the thread.
-    /// - Parameter name: names the thread in error messages.
-    public init(name: String) throws(ZMQError) {
+    /// - Parameters:
+    ///   - name: names the thread in error messages.
+    ///   - cpu: run the thread only on this CPU (nil: wherever the kernel puts it); see `CPUPlacement`.
+    public init(name: String, cpu: Int? = nil) throws(ZMQError) {
         self.name = name
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard wakeFD >= 0 else {
             throw ZMQError(ZMQError.Code(errno: errno), "eventfd for I/O thread \(name): \(String(cString: strerror(errno)))")
         }
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        if let cpu {
+            let rc = brigade_attr_set_cpu(&attributes, Int32(clamping: cpu))
+            guard rc == 0 else {
+                close(wakeFD)
+                throw ZMQError(ZMQError.Code(errno: rc), "placing I/O thread \(name) on CPU \(cpu): \(String(cString: strerror(rc)))")
+            }
+        }
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
+        let rc = pthread_create(&thread, &attributes, { context in
             let loop = Unmanaged<IOThread>.fromOpaque(context!).takeRetainedValue()
             loop.threadMain()
             return nil

@@ -14,15 +14,19 @@ public final class ZMQContext: @unchecked Sendable {
     /// - Parameters:
     ///   - ioThreads: libzmq's background I/O threads (about one per GB/s of traffic; CURVE costs more).
     ///   - maxSockets: the most sockets the context may hold at once.
+    ///   - cpu: run the I/O threads only on this CPU (nil: wherever the kernel puts them).
     /// - Throws: `ZMQError` when libzmq refuses a setting.
-    public init(ioThreads: Int = 1, maxSockets: Int = 8192) throws(ZMQError) {
+    public init(ioThreads: Int = 1, maxSockets: Int = 8192, cpu: Int? = nil) throws(ZMQError) {
         guard let context = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
         handle = context
-        for (option, value, name) in [
+        var settings = [
             (ZMQ_IO_THREADS, Int32(clamping: ioThreads), "IO_THREADS"),
             (ZMQ_MAX_SOCKETS, Int32(clamping: maxSockets), "MAX_SOCKETS"),
             (ZMQ_BLOCKY, 0, "BLOCKY"),
-        ] where zmq_ctx_set(context, option, value) != 0 {
+        ]
+        // Must precede the first socket: libzmq starts its I/O threads then.
+        if let cpu { settings.append((ZMQ_THREAD_AFFINITY_CPU_ADD, Int32(clamping: cpu), "THREAD_AFFINITY_CPU_ADD")) }
+        for (option, value, name) in settings where zmq_ctx_set(context, option, value) != 0 {
             let error = ZMQError.last("zmq_ctx_set(\(name), \(value))")
             zmq_ctx_term(context)
             throw error
