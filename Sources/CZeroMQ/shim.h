@@ -29,6 +29,15 @@ static inline int brigade_thread_cpus(int *cpus, int capacity) {
     return count;
 }
 
+/// Names the calling thread (as `top -H`, `perf` and debuggers show it); Linux keeps the first 15 bytes.
+static inline void brigade_name_thread(const char *name) {
+    char buffer[16];
+    int length = 0;
+    while (length < 15 && name[length] != 0) { buffer[length] = name[length]; length++; }
+    buffer[length] = 0;
+    pthread_setname_np(pthread_self(), buffer);
+}
+
 /// Makes threads created with `attr` run only on `cpu`; returns 0 or an errno value.
 static inline int brigade_attr_set_cpu(pthread_attr_t *attr, int cpu) {
     cpu_set_t set;

@@ -251,6 +251,7 @@ public final class IOThread: @unchecked Sendable {
 
     private func threadMain() {
         threadID.store(UInt(pthread_self()), ordering: .relaxed)
+        brigade_name_thread(name)
         runLoop()
     }
 
