@@ -4,23 +4,24 @@ import Transport
 import ZMQTransport
 import ZeroMQ
 
-@Suite("ZMQTransport: I/O thread placement")
+@Suite("ZMQTransport: I/O thread placement", .serialized)
 struct TransportPlacementTests {
-    /// libzmq I/O threads in this process allowed on exactly `cpu` (other tests' transports run unconfined).
-    private static func libzmqThreads(confinedTo cpu: Int) -> Int {
+    /// Thread ids of libzmq I/O threads in this process; with `cpu`, only those allowed on exactly that CPU.
+    private static func libzmqThreads(confinedTo cpu: Int? = nil) -> Set<String> {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.filter { task in
+        return Set(tasks.filter { task in
             guard let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8),
                 status.contains("Name:\tZMQbg/IO/")
             else { return false }
-            return status.split(separator: "\n").contains("Cpus_allowed_list:\t\(cpu)")
-        }.count
+            return cpu.map { status.split(separator: "\n").contains("Cpus_allowed_list:\t\($0)") } ?? true
+        })
     }
 
     @Test("a placed transport runs its I/O thread and libzmq's on that CPU and still carries messages")
     func placedOnOneCPU() async throws {
         let cpu = try #require(CPUPlacement.threadCPUs().last)
-        let baseline = Self.libzmqThreads(confinedTo: cpu)
+        // Threads that exist before this transport cannot be its own (other tests' transports come and go).
+        let earlier = Self.libzmqThreads()
         let a = try Fixtures.insecure("a") { $0.ioPlacement = .cpu(cpu); $0.ioThreads = 2 }
         let b = try Fixtures.insecure("b")
         Fixtures.installEcho(on: b)
@@ -33,7 +34,7 @@ struct TransportPlacementTests {
         let ioThreadCPUs = await withTaskExecutorPreference(a.ioExecutor) { CPUPlacement.threadCPUs() }
         #expect(ioThreadCPUs == [cpu])
         if CPUPlacement.threadCPUs().count > 1 {
-            #expect(Self.libzmqThreads(confinedTo: cpu) >= baseline + 2)
+            #expect(Self.libzmqThreads(confinedTo: cpu).subtracting(earlier).count == 2)
         }
         await a.shutdown()
         await b.shutdown()
