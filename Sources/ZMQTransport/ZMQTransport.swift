@@ -76,13 +76,20 @@ public final class ZMQTransport: Transport, @unchecked Sendable {
             chunkSize: limits.bulkChunkSize, maxMessageSize: limits.maxBulkMessageSize, maxFrames: limits.maxFrames,
             maxTransfersPerSender: limits.maxTransfersPerPeer, maxTransfers: limits.maxTransfers,
             idleTimeoutNanoseconds: UInt64(limits.transferIdleTimeout.components.seconds) * 1_000_000_000))
+        let cpu = Self.ioCPU(configuration.ioPlacement)
+        let context: ZMQContext
         do {
-            let cpu = Self.ioCPU(configuration.ioPlacement)
             context = try ZMQContext(ioThreads: configuration.ioThreads, maxSockets: 16384, cpu: cpu)
-            loop = try IOThread(name: "zmq:\(configuration.node.name)", cpu: cpu)
         } catch {
             throw TransportError(.io, "starting the transport for \(configuration.node): \(error.message)")
         }
+        do {
+            loop = try IOThread(name: "zmq:\(configuration.node.name)", cpu: cpu)
+        } catch {
+            context.terminate()
+            throw TransportError(.io, "starting the transport for \(configuration.node): \(error.message)")
+        }
+        self.context = context
         do {
             (zap, inboxes) = try Self.bindInboxes(configuration, context, keyRing)
         } catch {

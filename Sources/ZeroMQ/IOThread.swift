@@ -92,7 +92,7 @@ public final class IOThread: @unchecked Sendable {
 
     /// Starts the thread.
     /// - Parameters:
-    ///   - name: names the thread in error messages.
+    ///   - name: names the thread in error messages, and to the OS (`top -H`, `perf`; first 15 bytes).
     ///   - cpu: run the thread only on this CPU (nil: wherever the kernel puts it); see `CPUPlacement`.
     public init(name: String, cpu: Int? = nil) throws(ZMQError) {
         self.name = name
