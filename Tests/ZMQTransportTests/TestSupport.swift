@@ -91,6 +91,18 @@ enum Fixtures {
                 frames: [Buffer(payload)])
     }
 
+    /// Makes `b` echo, sends `a`'s `.call` carrying `payload` to it (after adding `b` as `a`'s peer; `b` learns `a`
+    /// from the hello) and waits for the reply. Nil when none came within the collector's timeout.
+    static func echoRoundTrip(from a: ZMQTransport, to b: ZMQTransport, payload: [UInt8], callID: UInt64) async throws -> InboundMessage? {
+        installEcho(on: b)
+        let replies = Collector<InboundMessage>()
+        a.setHandler(for: .reply) { replies.append($0) }
+        try a.addPeer(b.localAddress)
+        try await a.send(message(.call, payload, callID: callID, from: a.localNode), to: b.localNode.name, lane: .control)
+        guard await replies.wait(forCount: 1) else { return nil }
+        return replies.values.first
+    }
+
     /// Makes `transport` answer every `.call` with a `.reply` carrying the same payload (from the I/O thread).
     static func installEcho(on transport: ZMQTransport) {
         transport.setHandler(for: .call) { [unowned transport] message in

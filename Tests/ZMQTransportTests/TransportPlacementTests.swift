@@ -24,13 +24,8 @@ struct TransportPlacementTests {
         let earlier = Self.libzmqThreads()
         let a = try Fixtures.insecure("a") { $0.ioPlacement = .cpu(cpu); $0.ioThreads = 2 }
         let b = try Fixtures.insecure("b")
-        Fixtures.installEcho(on: b)
-        let replies = Collector<InboundMessage>()
-        a.setHandler(for: .reply) { replies.append($0) }
-        try a.addPeer(b.localAddress)
-        try await a.send(Fixtures.message(.call, [1, 2, 3], callID: 9, from: a.localNode), to: "b", lane: .control)
-        #expect(await replies.wait(forCount: 1))
-        #expect(replies.values.first?.frames.map(\.bytes) == [[1, 2, 3]])
+        let reply = try #require(await Fixtures.echoRoundTrip(from: a, to: b, payload: [1, 2, 3], callID: 9))
+        #expect(reply.frames.map(\.bytes) == [[1, 2, 3]])
         let ioThreadCPUs = await withTaskExecutorPreference(a.ioExecutor) { CPUPlacement.threadCPUs() }
         #expect(ioThreadCPUs == [cpu])
         if CPUPlacement.threadCPUs().count > 1 {

@@ -10,14 +10,8 @@ struct TransportRoundTripTests {
     func roundTrip() async throws {
         let a = try Fixtures.insecure("a")
         let b = try Fixtures.insecure("b")
-        Fixtures.installEcho(on: b)
-        let replies = Collector<InboundMessage>()
-        a.setHandler(for: .reply) { replies.append($0) }
         // Only `a` knows `b`: `b` learns `a` from the hello and replies through its own mailbox.
-        try a.addPeer(b.localAddress)
-        try await a.send(Fixtures.message(.call, Array("ping".utf8), callID: 7, from: a.localNode), to: "b", lane: .control)
-        #expect(await replies.wait(forCount: 1))
-        let reply = try #require(replies.values.first)
+        let reply = try #require(await Fixtures.echoRoundTrip(from: a, to: b, payload: Array("ping".utf8), callID: 7))
         #expect(reply.header.callID == 7)
         #expect(reply.sender == b.localNode)
         #expect(reply.frames.map(\.bytes) == [Array("ping".utf8)])
@@ -146,14 +140,9 @@ struct TransportRoundTripTests {
         let a = try Fixtures.secure("a", keys: keysA, allowed: allowed)
         let b = try Fixtures.secure("b", keys: keysB, allowed: allowed)
         #expect(a.localAddress.publicKey == keysA.publicKey)
-        Fixtures.installEcho(on: b)
-        let replies = Collector<InboundMessage>()
-        a.setHandler(for: .reply) { replies.append($0) }
-        try a.addPeer(b.localAddress)
-        try await a.send(Fixtures.message(.call, [1, 2, 3], callID: 1, from: a.localNode), to: "b", lane: .control)
-        #expect(await replies.wait(forCount: 1))
-        #expect(replies.values.first?.authenticatedName == "b")
-        #expect(replies.values.first?.frames.first?.bytes == [1, 2, 3])
+        let reply = try #require(await Fixtures.echoRoundTrip(from: a, to: b, payload: [1, 2, 3], callID: 1))
+        #expect(reply.authenticatedName == "b")
+        #expect(reply.frames.first?.bytes == [1, 2, 3])
         await a.shutdown()
         await b.shutdown()
     }
