@@ -140,7 +140,7 @@ extension BrigadeActorSystem {
         var decoder = decoder
         let handler = BrigadeResultHandler(system: self, call: call, cursor: decoder.cursor)
         do {
-            try await executeDistributedTarget(on: actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
+            try await targets.execute(on: actor, target: call.target, decoder: &decoder, handler: handler, system: self)
         } catch {
             guard !handler.answered else { return }
             await reply(to: call, kind: .failure, frame: CallFailure.refusal(refusalReason(error, call: call, actor: actor)))

@@ -45,6 +45,8 @@ public final class BrigadeActorSystem: DistributedActorSystem, @unchecked Sendab
     let waitingBytes = Atomic<Int>(0)
     /// The `userInfo` of this system's encoders (decoders add the system itself, so actor references decode).
     let codingUserInfo: [CodingUserInfoKey: any Sendable] = [:]
+    /// Inbound call targets with their signatures read once.
+    let targets = TargetTable()
     private(set) var timers: TimerThread!
     private let errorTypes = Locked<[String: any (Error & Codable).Type]>([:])
 

@@ -22,6 +22,9 @@ import TransportTestKit
         let stats = cluster.systemA.statistics
         #expect(stats.callsSent == 8 && stats.callsSucceeded == 8 && stats.totalFailed == 0)
         #expect(cluster.systemB.statistics.callsReceived == 8)
+        // Each method's signature was read once, on its first call, whatever its result type (Int, [String],
+        // Int?, Void): five methods, five entries.
+        #expect(cluster.systemB.targets.count == 5)
         await cluster.shutdown()
     }
 
