@@ -8,9 +8,10 @@ import Locks
 /// identifier and keeps the parameter types and a typed result path; each call then goes straight to the runtime's
 /// entry point, as the standard library's implementation does after its lookups.
 ///
-/// Identifiers the table cannot resolve (generic methods, names that do not demangle) and every identifier once the
-/// table is full take the standard path, which reports their errors as before. The fast path needs the runtime
-/// entry point's signature of the toolchains it names below; other toolchains always take the standard path.
+/// Identifiers the table cannot resolve (generic methods, names that do not demangle) take the standard path, which
+/// reports their errors as before; once the table is full, new identifiers are resolved again on each call. The fast
+/// path needs the runtime entry point's signature of the toolchains it names below; other toolchains always take the
+/// standard path.
 final class TargetTable: Sendable {
     /// Resolved identifiers kept at most; a peer sending endless distinct names cannot grow the table past it.
     static let capacity = 1024
