@@ -8,8 +8,10 @@ import Glibc
 /// intercepts them) but not the futex-based `Mutex`, whose critical sections it would report as races. Keep bodies
 /// short and never call back into code that may take the same lock.
 public final class Locked<Value>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// Touched only under the mutex, which is what makes access exclusive: the runtime's own exclusivity check (a
+    /// thread-local access set, on every access) would only repeat it.
+    @usableFromInline @exclusivity(unchecked) var value: Value
 
     /// - Parameter value: the initial value.
     public init(_ value: Value) {
@@ -27,20 +29,8 @@ public final class Locked<Value>: @unchecked Sendable {
     /// Runs `body` with exclusive access to the value.
     @inlinable
     public func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
-        lock()
-        defer { unlock() }
-        return try body(&valueStorage)
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
     }
-
-    @usableFromInline
-    var valueStorage: Value {
-        _read { yield value }
-        _modify { yield &value }
-    }
-
-    @usableFromInline
-    func lock() { pthread_mutex_lock(mutex) }
-
-    @usableFromInline
-    func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -42,13 +42,14 @@ public final class IOThread: @unchecked Sendable {
     public final class Registration {
         let socket: UnsafeMutableRawPointer?
         let fd: Int32
-        var events: PollEvents
+        // Loop-confined, like the loop's own state: no runtime exclusivity checks.
+        @exclusivity(unchecked) var events: PollEvents
         let handler: (PollEvents) -> Void
         let reader: (() -> Bool)?
         /// The socket may have work: run its reader, or read its `ZMQ_EVENTS`, before blocking.
-        var mayBeReady = true
+        @exclusivity(unchecked) var mayBeReady = true
         /// False once unregistered: its handler never runs again.
-        public fileprivate(set) var isActive = true
+        @exclusivity(unchecked) public fileprivate(set) var isActive = true
         /// The conditions currently polled for.
         public var polledEvents: PollEvents { events }
 
@@ -83,12 +84,13 @@ public final class IOThread: @unchecked Sendable {
     let wakeFD: Int32
     private let threadID = Atomic<UInt>(0)
 
-    // Loop-confined state.
-    var registrations: [Registration] = []
-    var pollSet: [pollfd] = []
-    var pollOwners: [Registration] = []
-    var pollSetDirty = true
-    var timers = TimerQueue()
+    // Loop-confined state: only the loop thread touches it, so the runtime's exclusivity checks (a thread-local
+    // access set, on every access) are skipped.
+    @exclusivity(unchecked) var registrations: [Registration] = []
+    @exclusivity(unchecked) var pollSet: [pollfd] = []
+    @exclusivity(unchecked) var pollOwners: [Registration] = []
+    @exclusivity(unchecked) var pollSetDirty = true
+    @exclusivity(unchecked) var timers = TimerQueue()
 
     /// Starts the thread.
     /// - Parameters:
