@@ -110,7 +110,7 @@ public struct FrameHeader: Sendable, Hashable {
             throw malformed("\(bytes.count) bytes for a \(nameLength)-byte sender name")
         }
         let nameBytes = UnsafeRawBufferPointer(rebasing: bytes[fixedSize...])
-        guard let name = String(validating: nameBytes, as: UTF8.self) else {
+        guard let name = String(exactUTF8: nameBytes) else {
             throw malformed("sender name is not valid UTF-8")
         }
         return FrameHeader(

@@ -79,4 +79,22 @@ import Testing
         let drops = first.filter { $0 == .drop }.count
         #expect(drops > 30 && drops < 100)
     }
+
+    @Test func exactUTF8AcceptsValidAndRefusesWhatValidatingRefuses() {
+        let cases: [[UInt8]] = [
+            [], Array("node-a".utf8), Array("nœud-é/工作-🚀".utf8), [0xEF, 0xBF, 0xBD],  // valid, U+FFFD itself included
+            [0x80], [0xC3], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x61, 0xFF, 0x62],
+            [0xE2, 0x82], [0xF0, 0x9F, 0x9A],  // stray continuation, truncated, overlong, surrogate, > U+10FFFF
+        ]
+        for bytes in cases {
+            bytes.withUnsafeBytes { raw in
+                #expect(String(exactUTF8: raw) == String(validating: raw, as: UTF8.self), "\(bytes)")
+            }
+        }
+        var rng = SplitMix64(seed: 0x5EED)
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0...12, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            bytes.withUnsafeBytes { raw in #expect(String(exactUTF8: raw) == String(validating: raw, as: UTF8.self)) }
+        }
+    }
 }

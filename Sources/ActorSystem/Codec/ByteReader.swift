@@ -1,3 +1,5 @@
+import Transport
+
 /// Reads what `ByteWriter` wrote, with every read bounds-checked: running past the end throws, never traps.
 ///
 /// The reader borrows memory; whoever creates it keeps the bytes alive while it is used.
@@ -91,6 +93,6 @@ struct ByteReader {
         let length = try readVarint()
         guard length <= UInt64(Int.max) else { throw Underrun(needed: Int.max, available: remaining) }
         let range = try readRange(Int(length))
-        return String(validating: bytes(range), as: UTF8.self)
+        return String(exactUTF8: bytes(range))
     }
 }
