@@ -86,9 +86,14 @@ struct MessageWriter {
     let zeroCopyThreshold: Int
     let gauge: InFlightGauge
 
-    /// Sends `message` with `ZMQ_DONTWAIT`. Returns false, having sent nothing, when the socket cannot take it now.
-    /// Once the header frame is in, libzmq accepts the rest of the message (it checks its high-water mark on the
-    /// first part only); should it refuse one anyway, the part is sent blocking, which then returns at once.
+    /// Sends `message` with `ZMQ_DONTWAIT`. Returns false, having delivered nothing, when the socket cannot take it
+    /// now; the caller keeps the message and sends it whole later. Never blocks.
+    ///
+    /// libzmq checks its high-water mark on the first part only, so once the header is in, a later part is refused
+    /// only when the connection died under the message. libzmq has then rolled back the parts it took (or they sit
+    /// in a pipe that is gone) and drops the parts still to come, so those are sent to end the message (sending the
+    /// refused part blocking instead would wait for a new connection, forever if the peer is dead, and then deliver
+    /// a message's tail as a message of its own).
     func write(_ message: OutboundMessage, to socket: ZMQSocket) throws(ZMQError) -> Bool {
         var head = try ZMQMessage(count: message.header.encodedSize)
         head.withUnsafeMutableBytes { _ = message.header.encode(into: $0) }
@@ -96,8 +101,12 @@ struct MessageWriter {
         let last = message.parts.count - 1
         for (index, part) in message.parts.enumerated() {
             var frame = try makeFrame(part)
-            if try !socket.send(&frame, more: index < last, dontWait: true) {
-                try socket.send(&frame, more: index < last, dontWait: false)
+            guard try socket.send(&frame, more: index < last, dontWait: true) else {
+                for rest in (index + 1)..<message.parts.count {
+                    var dropped = try makeFrame(message.parts[rest])
+                    _ = try socket.send(&dropped, more: rest < last, dontWait: true)
+                }
+                return false
             }
         }
         return true
