@@ -16,30 +16,38 @@ final class TargetTable: Sendable {
     /// Resolved identifiers kept at most; a peer sending endless distinct names cannot grow the table past it.
     static let capacity = 1024
 
-    private let entries = Locked<[String: ResolvedTarget]>([:])
-
     /// Runs `target` on `actor` with the arguments of `decoder`; the outcome goes to `handler`, as with
     /// `executeDistributedTarget` (which this falls back to).
     func execute(
         on actor: any DistributedActor, target: String, decoder: inout BrigadeInvocationDecoder, handler: BrigadeResultHandler,
         system: BrigadeActorSystem
     ) async throws {
-        guard let resolved = resolved(target) else {
-            try await system.executeDistributedTarget(on: actor, target: RemoteCallTarget(target), invocationDecoder: &decoder, handler: handler)
+        #if compiler(>=6.0) && compiler(<6.4)
+        if let resolved = resolved(target) {
+            do {
+                try await resolved.invoker.invoke(resolved, on: actor, decoder: &decoder, handler: handler)
+            } catch {
+                try await handler.onThrow(error: error)
+            }
             return
         }
-        do {
-            try await resolved.invoker.invoke(resolved, on: actor, decoder: &decoder, handler: handler)
-        } catch {
-            try await handler.onThrow(error: error)
-        }
+        #endif
+        try await system.executeDistributedTarget(on: actor, target: RemoteCallTarget(target), invocationDecoder: &decoder, handler: handler)
     }
 
     /// How many identifiers are resolved.
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int {
+        #if compiler(>=6.0) && compiler(<6.4)
+        entries.withLock { $0.count }
+        #else
+        0
+        #endif
+    }
+
+    #if compiler(>=6.0) && compiler(<6.4)
+    private let entries = Locked<[String: ResolvedTarget]>([:])
 
     private func resolved(_ target: String) -> ResolvedTarget? {
-        #if compiler(>=6.0) && compiler(<6.4)
         if let found = entries.withLock({ $0[target] }) { return found }
         guard let resolved = ResolvedTarget(target) else { return nil }
         return entries.withLock { table in
@@ -48,12 +56,11 @@ final class TargetTable: Sendable {
             table[target] = resolved
             return resolved
         }
-        #else
-        return nil
-        #endif
     }
+    #endif
 }
 
+#if compiler(>=6.0) && compiler(<6.4)
 /// A method identifier with its parameter types and how to deliver its result. Immutable once made.
 final class ResolvedTarget: @unchecked Sendable {
     /// The identifier's UTF-8 bytes, as the runtime takes them.
@@ -65,29 +72,24 @@ final class ResolvedTarget: @unchecked Sendable {
     /// Nil when the identifier is generic or its signature cannot be read.
     init?(_ target: String) {
         let utf8 = Array(target.utf8)
-        guard !utf8.isEmpty else { return nil }
-        let name = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: utf8.count)
+        let signature = utf8.withUnsafeBufferPointer { bytes -> (UnsafeMutableBufferPointer<any Any.Type>, any TargetInvoker)? in
+            guard let start = bytes.baseAddress else { return nil }
+            let length = UInt(bytes.count)
+            guard _getGenericEnvironmentOfDistributedTarget(start, length) == nil else { return nil }
+            let count = __getParameterCount(start, length)
+            guard count >= 0, let returnType = __getReturnTypeInfo(start, length, nil, nil),
+                let invoker = Self.invoker(returning: returnType)
+            else { return nil }
+            let types = UnsafeMutableBufferPointer<any Any.Type>.allocate(capacity: max(1, Int(count)))
+            guard brigadeParameterTypes(start, length, nil, nil, UnsafeMutableRawPointer(types.baseAddress!), Int(count)) == count else {
+                types.deallocate()
+                return nil
+            }
+            return (types, invoker)
+        }
+        guard let (types, invoker) = signature else { return nil }
+        name = .allocate(capacity: utf8.count)
         _ = name.initialize(from: utf8)
-        let start = UnsafePointer(name.baseAddress!)
-        let length = UInt(name.count)
-        guard _getGenericEnvironmentOfDistributedTarget(start, length) == nil else {
-            name.deallocate()
-            return nil
-        }
-        let count = __getParameterCount(start, length)
-        guard count >= 0, let returnType = __getReturnTypeInfo(start, length, nil, nil),
-            let invoker = Self.invoker(returning: returnType)
-        else {
-            name.deallocate()
-            return nil
-        }
-        let types = UnsafeMutableBufferPointer<any Any.Type>.allocate(capacity: max(1, Int(count)))
-        guard brigadeParameterTypes(start, length, nil, nil, UnsafeMutableRawPointer(types.baseAddress!), Int(count)) == count else {
-            types.deallocate()
-            name.deallocate()
-            return nil
-        }
-        self.name = name
         argumentTypes = types
         self.invoker = invoker
     }
@@ -106,12 +108,10 @@ final class ResolvedTarget: @unchecked Sendable {
 
     /// Runs the method through the runtime's accessor; its result (if any) is left in `result`.
     func run(on actor: any DistributedActor, decoder: inout BrigadeInvocationDecoder, result: UnsafeMutableRawPointer) async throws {
-        #if compiler(>=6.0) && compiler(<6.4)
         try await brigadeExecuteTarget(
             on: actor as AnyObject, UnsafePointer(name.baseAddress!), UInt(name.count), argumentDecoder: &decoder,
             argumentTypes: UnsafeRawPointer(argumentTypes.baseAddress!), resultBuffer: result,
             substitutions: nil, witnessTables: nil, numWitnessTables: 0)
-        #endif
     }
 }
 
@@ -142,7 +142,6 @@ private struct ValueInvoker<R: Codable>: TargetInvoker {
     }
 }
 
-#if compiler(>=6.0) && compiler(<6.4)
 // The runtime's entry points behind `executeDistributedTarget` (libswiftDistributed / libswiftCore), declared with the
 // shapes these toolchains give them; raw pointers stand in for `Builtin.RawPointer`.
 
@@ -158,9 +157,4 @@ private func brigadeParameterTypes(
     _ targetName: UnsafePointer<UInt8>, _ targetNameLength: UInt, _ genericEnvironment: UnsafeRawPointer?,
     _ genericArguments: UnsafeRawPointer?, _ types: UnsafeMutableRawPointer, _ capacity: Int
 ) -> Int32
-#else
-private func brigadeParameterTypes(
-    _ targetName: UnsafePointer<UInt8>, _ targetNameLength: UInt, _ genericEnvironment: UnsafeRawPointer?,
-    _ genericArguments: UnsafeRawPointer?, _ types: UnsafeMutableRawPointer, _ capacity: Int
-) -> Int32 { -1 }
 #endif

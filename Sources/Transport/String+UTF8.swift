@@ -6,10 +6,7 @@ extension String {
     /// invalid bytes with U+FFFD, which is itself valid and so never stood in the input in their place).
     public init?(exactUTF8 bytes: UnsafeRawBufferPointer) {
         var decoded = String(decoding: bytes, as: UTF8.self)
-        let unchanged = decoded.withUTF8 { utf8 in
-            utf8.count == bytes.count && (bytes.isEmpty || utf8.elementsEqual(bytes))
-        }
-        guard unchanged else { return nil }
+        guard decoded.withUTF8({ $0.elementsEqual(bytes) }) else { return nil }
         self = decoded
     }
 }
