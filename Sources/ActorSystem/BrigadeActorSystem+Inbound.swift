@@ -13,6 +13,13 @@ struct InboundCall: Sendable {
 struct InboundKey: Hashable {
     var sender: NodeID
     var callID: UInt64
+
+    /// Hashes the call id and the sender's incarnation (random per start), not the sender's name: the name would
+    /// cost a string hash on each of the several lookups per call, and adds nothing to how keys spread.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(callID)
+        hasher.combine(sender.incarnation)
+    }
 }
 
 struct InboundEntry {
@@ -51,9 +58,9 @@ extension BrigadeActorSystem {
         counters.cancelsReceived.increment()
         let key = InboundKey(sender: message.sender, callID: message.header.callID)
         let task = calls.withLock { state -> Task<Void, Never>? in
-            guard state.inbound[key] != nil else { return nil }
-            state.inbound[key]!.cancelled = true
-            return state.inbound[key]!.task
+            guard let index = state.inbound.index(forKey: key) else { return nil }
+            state.inbound.values[index].cancelled = true
+            return state.inbound.values[index].task
         }
         task?.cancel()
     }
@@ -129,9 +136,9 @@ extension BrigadeActorSystem {
             }
         }
         let cancelNow = calls.withLock { state -> Bool in
-            guard state.inbound[key] != nil else { return false }
-            state.inbound[key]!.task = task
-            return state.inbound[key]!.cancelled
+            guard let index = state.inbound.index(forKey: key) else { return false }
+            state.inbound.values[index].task = task
+            return state.inbound.values[index].cancelled
         }
         if cancelNow { task.cancel() }
     }

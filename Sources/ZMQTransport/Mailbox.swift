@@ -38,7 +38,7 @@ final class Mailbox: @unchecked Sendable {
 
     private struct Waiter {
         var id: UInt64
-        var messages: [OutboundMessage]
+        var messages: OutboundBatch
         var bytes: Int
         var deadline: Deadline
         var continuation: Continuation
@@ -98,7 +98,7 @@ final class Mailbox: @unchecked Sendable {
 
     /// Sends or queues `messages` (one message, or the chunks of one). With `waiter`, a full queue registers it to
     /// be resumed (nil error) once the messages are queued, or with an error.
-    func offer(_ messages: [OutboundMessage], bytes: Int, waiter: (id: UInt64, deadline: Deadline, continuation: Continuation)? = nil) -> Offer {
+    func offer(_ messages: OutboundBatch, bytes: Int, waiter: (id: UInt64, deadline: Deadline, continuation: Continuation)? = nil) -> Offer {
         var arm = false
         let result = state.withLock { state -> Offer in
             switch state.mode {

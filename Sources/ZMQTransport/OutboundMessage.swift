@@ -25,8 +25,15 @@ struct OutboundPart: @unchecked Sendable {
 /// One message as queued for a peer: its header and frames, not yet encoded. Large bulk messages become several of
 /// these (chunks), of which only the last counts as a message sent.
 struct OutboundMessage: Sendable {
+    /// The frames to send: whole buffers (a message as the sender gave it, kept without copying its frame list), or
+    /// slices of buffers (a chunk).
+    enum Parts: Sendable {
+        case whole([Buffer])
+        case slices([OutboundPart])
+    }
+
     var header: FrameHeader
-    var parts: [OutboundPart]
+    var parts: Parts
     /// Bytes on the wire (header and parts).
     var size: Int
     /// True for a whole message and for the last chunk of one.
@@ -34,13 +41,55 @@ struct OutboundMessage: Sendable {
     /// The bulk transfer this chunk belongs to (0 for a whole message).
     var transferID: UInt64 = 0
 
+    /// A whole message; `payloadSize` is the sum of the frames' sizes.
+    init(header: FrameHeader, frames: [Buffer], payloadSize: Int) {
+        self.header = header
+        parts = .whole(frames)
+        size = header.encodedSize + payloadSize
+    }
+
     init(header: FrameHeader, parts: [OutboundPart]) {
         self.header = header
-        self.parts = parts
+        self.parts = .slices(parts)
         size = header.encodedSize + parts.reduce(0) { $0 + $1.count }
     }
 
+    var partCount: Int {
+        switch parts {
+        case .whole(let frames): frames.count
+        case .slices(let slices): slices.count
+        }
+    }
+
+    func part(_ index: Int) -> OutboundPart {
+        switch parts {
+        case .whole(let frames): OutboundPart(frames[index])
+        case .slices(let slices): slices[index]
+        }
+    }
+
     var isHello: Bool { header.kind == .hello }
+}
+
+/// What one send hands a mailbox: one message, or the chunks of one, in order. A single message needs no array.
+struct OutboundBatch: RandomAccessCollection, Sendable {
+    private let head: OutboundMessage
+    private let tail: [OutboundMessage]
+
+    init(_ message: OutboundMessage) {
+        head = message
+        tail = []
+    }
+
+    /// `messages` must not be empty.
+    init(_ messages: [OutboundMessage]) {
+        head = messages[0]
+        tail = Array(messages.dropFirst())
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { 1 + tail.count }
+    subscript(index: Int) -> OutboundMessage { index == 0 ? head : tail[index - 1] }
 }
 
 /// Counts bytes handed to libzmq without copying that libzmq has not released yet (bulk memory in flight).
@@ -97,13 +146,14 @@ struct MessageWriter {
     func write(_ message: OutboundMessage, to socket: ZMQSocket) throws(ZMQError) -> Bool {
         var head = try ZMQMessage(count: message.header.encodedSize)
         head.withUnsafeMutableBytes { _ = message.header.encode(into: $0) }
-        guard try socket.send(&head, more: !message.parts.isEmpty, dontWait: true) else { return false }
-        let last = message.parts.count - 1
-        for (index, part) in message.parts.enumerated() {
-            var frame = try makeFrame(part)
+        let count = message.partCount
+        guard try socket.send(&head, more: count > 0, dontWait: true) else { return false }
+        let last = count - 1
+        for index in 0..<count {
+            var frame = try makeFrame(message.part(index))
             guard try socket.send(&frame, more: index < last, dontWait: true) else {
-                for rest in (index + 1)..<message.parts.count {
-                    var dropped = try makeFrame(message.parts[rest])
+                for rest in (index + 1)..<count {
+                    var dropped = try makeFrame(message.part(rest))
                     _ = try socket.send(&dropped, more: rest < last, dontWait: true)
                 }
                 return false

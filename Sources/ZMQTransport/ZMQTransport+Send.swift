@@ -151,7 +151,7 @@ extension ZMQTransport {
     /// Checks `message` and turns it into what the mailbox sends: one message, or a bulk message's chunks. Returns
     /// nil when fault injection takes the message (dropped, or re-offered later by the I/O thread).
     private func prepare(_ message: Message, to name: String, lane: Lane) throws(TransportError)
-        -> (Mailbox, [OutboundMessage], Int)?
+        -> (Mailbox, OutboundBatch, Int)?
     {
         let found = registry.withLock { registry -> (running: Bool, peer: Peer?) in (registry.running, registry.peers[name]) }
         guard found.running else { throw TransportError(.shutdown, "transport \(localNode) has shut down") }
@@ -159,7 +159,8 @@ extension ZMQTransport {
         var header = message.header
         header.sender = localNode
         let limits = configuration.limits
-        let size = header.encodedSize + message.payloadSize
+        let payloadSize = message.payloadSize
+        let size = header.encodedSize + payloadSize
         let limit = lane == .control ? limits.maxControlMessageSize : limits.maxBulkMessageSize
         guard size <= limit, message.frames.count <= limits.maxFrames else {
             let problem = "\(header.kind) to '\(name)' is \(size) bytes in \(message.frames.count) frames; the \(lane) lane allows \(limit) bytes in \(limits.maxFrames) frames"
@@ -167,12 +168,12 @@ extension ZMQTransport {
             throw TransportError(.messageTooLarge, problem)
         }
         let mailbox = peer.mailbox(lane)
-        let batch: [OutboundMessage]
-        if lane == .bulk, message.payloadSize > limits.bulkChunkSize {
+        let batch: OutboundBatch
+        if lane == .bulk, payloadSize > limits.bulkChunkSize {
             let transfer = nextTransferID.add(1, ordering: .relaxed).newValue
-            batch = ChunkSplitter.split(header: header, frames: message.frames, transferID: transfer, chunkSize: limits.bulkChunkSize)
+            batch = OutboundBatch(ChunkSplitter.split(header: header, frames: message.frames, transferID: transfer, chunkSize: limits.bulkChunkSize))
         } else {
-            batch = [OutboundMessage(header: header, parts: message.frames.map(OutboundPart.init))]
+            batch = OutboundBatch(OutboundMessage(header: header, frames: message.frames, payloadSize: payloadSize))
         }
         switch faults.decide(peer: name, direction: .outbound, lane: lane) {
         case .deliver:

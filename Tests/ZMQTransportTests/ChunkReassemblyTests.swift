@@ -14,10 +14,10 @@ struct ChunkReassemblyTests {
     private func chunks(_ frames: [[UInt8]], transfer: UInt64 = 1) throws -> [(FrameHeader, ChunkDescriptor, [UInt8])] {
         let header = FrameHeader(kind: .data, callID: 42, sender: sender, deadline: .after(.seconds(60)))
         return try ChunkSplitter.split(header: header, frames: frames.map(Buffer.init), transferID: transfer, chunkSize: 16).map { chunk in
-            let descriptor = try chunk.parts[0].owner.withUnsafeBytes { (bytes) throws(TransportError) in
+            let descriptor = try chunk.part(0).owner.withUnsafeBytes { (bytes) throws(TransportError) in
                 try ChunkDescriptor.decode(bytes, maxFrames: 8)
             }
-            let data = chunk.parts.dropFirst().flatMap { Array(UnsafeRawBufferPointer(start: $0.base, count: $0.count)) }
+            let data = (1..<chunk.partCount).map(chunk.part).flatMap { Array(UnsafeRawBufferPointer(start: $0.base, count: $0.count)) }
             return (chunk.header, descriptor, data)
         }
     }
