@@ -6,23 +6,34 @@ import Glibc
 
 // The polling step of the I/O thread's loop (see `IOThread` for the rules it keeps).
 extension IOThread {
+    /// Brings the epoll set in line with the registrations that want events: one `epoll_ctl` per change.
     private func rebuildPollSet() {
-        pollSet.removeAll(keepingCapacity: true)
-        pollOwners.removeAll(keepingCapacity: true)
-        pollSet.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
+        var wanted: [Int32: (events: UInt32, owner: Registration)] = [:]
         for registration in registrations where !registration.events.isEmpty {
-            var wanted = Int16(POLLIN)
+            // A socket's ZMQ_FD signals any change of state; ZMQ_EVENTS says which.
+            var events = brigade_epoll_in
             if registration.socket == nil {
-                wanted = (registration.events.contains(.readable) ? Int16(POLLIN) : 0)
-                    | (registration.events.contains(.writable) ? Int16(POLLOUT) : 0)
+                events = (registration.events.contains(.readable) ? brigade_epoll_in : 0)
+                    | (registration.events.contains(.writable) ? brigade_epoll_out : 0)
             }
-            pollSet.append(pollfd(fd: registration.fd, events: wanted, revents: 0))
-            pollOwners.append(registration)
+            wanted[registration.fd] = (events, registration)
         }
+        for fd in watched.keys where wanted[fd] == nil { brigade_epoll_forget(epollFD, fd) }
+        for (fd, entry) in wanted {
+            if let current = watched[fd], current.events == entry.events, current.owner === entry.owner { continue }
+            // A descriptor reused by a new registration was dropped from the set when it closed: watch adds it again.
+            let error = brigade_epoll_watch(epollFD, fd, entry.events)
+            if error != 0 {
+                // Not pollable (closed under its registration): its handler learns of it, as poll(2) would say.
+                entry.owner.mayBeReady = true
+                wanted[fd] = nil
+            }
+        }
+        watched = wanted
         pollSetDirty = false
     }
 
-    /// Services sockets that have work; blocks in poll(2) only when none has.
+    /// Services sockets that have work; blocks in epoll only when none has.
     func poll() {
         // Level check, as zmq_poll does, but only for sockets that may have changed. A socket whose ZMQ_EVENTS
         // shows nothing has processed all its pending commands, so any later change signals its fd.
@@ -61,24 +72,29 @@ extension IOThread {
             return true
         }
         if !parked { timeout = 0 }
-        let count = pollSet.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeout) }
+        let count = readyFDs.withUnsafeMutableBufferPointer { fds in
+            readyEvents.withUnsafeMutableBufferPointer { events in
+                brigade_epoll_wait(epollFD, fds.baseAddress, events.baseAddress, Int32(fds.count), timeout)
+            }
+        }
         if parked { inbox.withLock { $0.parked = false } }
         guard count > 0 else { return }
-        if pollSet[0].revents != 0 {
-            var value: UInt64 = 0
-            _ = read(wakeFD, &value, 8)
-        }
-        for index in 1..<pollSet.count where pollSet[index].revents != 0 {
-            let owner = pollOwners[index - 1]
-            guard owner.isActive else { continue }
+        for index in 0..<Int(count) {
+            let fd = readyFDs[index]
+            if fd == wakeFD {
+                var value: UInt64 = 0
+                _ = read(wakeFD, &value, 8)
+                continue
+            }
+            guard let owner = watched[fd]?.owner, owner.isActive else { continue }
             if owner.socket != nil {
                 owner.mayBeReady = true
             } else {
-                let revents = Int32(pollSet[index].revents)
+                let ready = readyEvents[index]
                 var events: PollEvents = []
-                if revents & Int32(POLLIN | POLLHUP) != 0 { events.insert(.readable) }
-                if revents & Int32(POLLOUT) != 0 { events.insert(.writable) }
-                if revents & Int32(POLLERR) != 0 { events.insert(.error) }
+                if ready & (brigade_epoll_in | brigade_epoll_hup) != 0 { events.insert(.readable) }
+                if ready & brigade_epoll_out != 0 { events.insert(.writable) }
+                if ready & brigade_epoll_err != 0 { events.insert(.error) }
                 owner.handler(events)
             }
         }

@@ -14,9 +14,11 @@ import Locks
 /// at a time. It is also a `TaskExecutor`: tasks that prefer it run their jobs here, next to the sockets, without
 /// a thread hop.
 ///
-/// Polling keeps `zmq_poll`'s level-triggered guarantee — block in poll(2) on the sockets' `ZMQ_FD` only when no
-/// socket has work — with fewer system calls (`zmq_poll` re-reads every socket's `ZMQ_EVENTS` twice per call, one
-/// poll(2) each inside libzmq, which dominated a round trip on two cores):
+/// Polling keeps `zmq_poll`'s level-triggered guarantee — block on the sockets' `ZMQ_FD` only when no socket has
+/// work — with fewer system calls (`zmq_poll` re-reads every socket's `ZMQ_EVENTS` twice per call, one poll(2) each
+/// inside libzmq, which dominated a round trip on two cores). It blocks in epoll, whose cost does not grow with the
+/// number of registrations (each peer adds two mailboxes and their monitors), and changes the epoll set only when
+/// registrations or their interests change:
 /// - *readers* (`register(reader:)`) read until libzmq answers `EAGAIN`, which settles the socket: any later
 ///   message signals its fd. They run when their fd fires, and again while they report work left over;
 /// - other sockets (`register(_:events:)`, e.g. waiting to write) have their `ZMQ_EVENTS` re-read only when they
@@ -82,14 +84,18 @@ public final class IOThread: @unchecked Sendable {
     public let name: String
     let inbox = Locked(Inbox())
     let wakeFD: Int32
+    let epollFD: Int32
     private let threadID = Atomic<UInt>(0)
 
     // Loop-confined state: only the loop thread touches it, so the runtime's exclusivity checks (a thread-local
     // access set, on every access) are skipped.
     @exclusivity(unchecked) var registrations: [Registration] = []
-    @exclusivity(unchecked) var pollSet: [pollfd] = []
-    @exclusivity(unchecked) var pollOwners: [Registration] = []
+    /// What the epoll set watches: descriptor → (epoll events, registration).
+    @exclusivity(unchecked) var watched: [Int32: (events: UInt32, owner: Registration)] = [:]
     @exclusivity(unchecked) var pollSetDirty = true
+    @exclusivity(unchecked) var readyFDs = [Int32](repeating: -1, count: IOThread.readyCapacity)
+    @exclusivity(unchecked) var readyEvents = [UInt32](repeating: 0, count: IOThread.readyCapacity)
+    static let readyCapacity = 64
     @exclusivity(unchecked) var timers = TimerQueue()
 
     /// Starts the thread.
@@ -102,12 +108,20 @@ public final class IOThread: @unchecked Sendable {
         guard wakeFD >= 0 else {
             throw ZMQError(ZMQError.Code(errno: errno), "eventfd for I/O thread \(name): \(String(cString: strerror(errno)))")
         }
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        let watchError = epollFD >= 0 ? brigade_epoll_watch(epollFD, wakeFD, brigade_epoll_in) : errno
+        guard watchError == 0 else {
+            if epollFD >= 0 { close(epollFD) }
+            close(wakeFD)
+            throw ZMQError(ZMQError.Code(errno: watchError), "epoll for I/O thread \(name): \(String(cString: strerror(watchError)))")
+        }
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         if let cpu {
             let rc = brigade_attr_set_cpu(&attributes, Int32(clamping: cpu))
             guard rc == 0 else {
+                close(epollFD)
                 close(wakeFD)
                 throw ZMQError(ZMQError.Code(errno: rc), "placing I/O thread \(name) on CPU \(cpu): \(String(cString: strerror(rc)))")
             }
@@ -121,13 +135,17 @@ public final class IOThread: @unchecked Sendable {
         }, context)
         guard rc == 0 else {
             Unmanaged<IOThread>.fromOpaque(context).release()
+            close(epollFD)
             close(wakeFD)
             throw ZMQError(ZMQError.Code(errno: rc), "pthread_create for I/O thread \(name): \(String(cString: strerror(rc)))")
         }
         pthread_detach(thread)
     }
 
-    deinit { close(wakeFD) }
+    deinit {
+        close(epollFD)
+        close(wakeFD)
+    }
 
     /// True when the caller runs on this thread.
     public var isCurrent: Bool { threadID.load(ordering: .relaxed) == UInt(pthread_self()) }
@@ -302,7 +320,7 @@ public final class IOThread: @unchecked Sendable {
         for finalize in finalizers { finalize() }
         for registration in registrations { registration.isActive = false }
         registrations.removeAll()
-        pollOwners.removeAll()
+        watched.removeAll()
     }
 }
 
