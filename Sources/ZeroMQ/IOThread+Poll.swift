@@ -8,7 +8,7 @@ import Glibc
 extension IOThread {
     /// Brings the epoll set in line with the registrations that want events: one `epoll_ctl` per change.
     private func rebuildPollSet() {
-        var wanted: [Int32: (events: UInt32, owner: Registration)] = [:]
+        var wanted: [Int32: Watch] = [:]
         for registration in registrations where !registration.events.isEmpty {
             // A socket's ZMQ_FD signals any change of state; ZMQ_EVENTS says which.
             var events = brigade_epoll_in
@@ -16,17 +16,20 @@ extension IOThread {
                 events = (registration.events.contains(.readable) ? brigade_epoll_in : 0)
                     | (registration.events.contains(.writable) ? brigade_epoll_out : 0)
             }
-            wanted[registration.fd] = (events, registration)
+            wanted[registration.fd, default: Watch(events: 0, owners: [])].events |= events
+            wanted[registration.fd, default: Watch(events: 0, owners: [])].owners.append(registration)
         }
         for fd in watched.keys where wanted[fd] == nil { brigade_epoll_forget(epollFD, fd) }
-        for (fd, entry) in wanted {
-            if let current = watched[fd], current.events == entry.events, current.owner === entry.owner { continue }
-            // A descriptor reused by a new registration was dropped from the set when it closed: watch adds it again.
-            let error = brigade_epoll_watch(epollFD, fd, entry.events)
-            if error != 0 {
-                // Not pollable (closed under its registration): its handler learns of it, as poll(2) would say.
-                entry.owner.mayBeReady = true
+        for (fd, watch) in wanted {
+            if let current = watched[fd], current.events == watch.events, current.owners.elementsEqual(watch.owners, by: ===) {
+                continue
+            }
+            // A descriptor reused by a new registration left the set when it closed: watching adds it again.
+            guard brigade_epoll_watch(epollFD, fd, watch.events) == 0 else {
+                // Not pollable (closed under its registrations): sockets get a fresh look, which reports the error.
+                for owner in watch.owners { owner.mayBeReady = true }
                 wanted[fd] = nil
+                continue
             }
         }
         watched = wanted
@@ -86,11 +89,13 @@ extension IOThread {
                 _ = read(wakeFD, &value, 8)
                 continue
             }
-            guard let owner = watched[fd]?.owner, owner.isActive else { continue }
-            if owner.socket != nil {
-                owner.mayBeReady = true
-            } else {
-                let ready = readyEvents[index]
+            guard let owners = watched[fd]?.owners else { continue }
+            let ready = readyEvents[index]
+            for owner in owners where owner.isActive {
+                if owner.socket != nil {
+                    owner.mayBeReady = true
+                    continue
+                }
                 var events: PollEvents = []
                 if ready & (brigade_epoll_in | brigade_epoll_hup) != 0 { events.insert(.readable) }
                 if ready & brigade_epoll_out != 0 { events.insert(.writable) }

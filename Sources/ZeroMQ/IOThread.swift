@@ -90,12 +90,17 @@ public final class IOThread: @unchecked Sendable {
     // Loop-confined state: only the loop thread touches it, so the runtime's exclusivity checks (a thread-local
     // access set, on every access) are skipped.
     @exclusivity(unchecked) var registrations: [Registration] = []
-    /// What the epoll set watches: descriptor → (epoll events, registration).
-    @exclusivity(unchecked) var watched: [Int32: (events: UInt32, owner: Registration)] = [:]
+    /// What the epoll set watches: descriptor → its epoll events and the registrations polling it (usually one).
+    @exclusivity(unchecked) var watched: [Int32: Watch] = [:]
     @exclusivity(unchecked) var pollSetDirty = true
     @exclusivity(unchecked) var readyFDs = [Int32](repeating: -1, count: IOThread.readyCapacity)
     @exclusivity(unchecked) var readyEvents = [UInt32](repeating: 0, count: IOThread.readyCapacity)
     static let readyCapacity = 64
+
+    struct Watch {
+        var events: UInt32
+        var owners: [Registration]
+    }
     @exclusivity(unchecked) var timers = TimerQueue()
 
     /// Starts the thread.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CZeroMQ
 import Synchronization
 import Testing
@@ -127,6 +130,49 @@ struct ZeroMQBindingTests {
         // A task that prefers a stopped thread still runs (on the global executor).
         let late = await withTaskExecutorPreference(thread) { 42 }
         #expect(late == 42)
+    }
+
+    @Test("the I/O thread watches plain descriptors: every registration on one hears of it, until unregistered")
+    func ioThreadDescriptors() async throws {
+        final class Registrations: @unchecked Sendable {
+            var once: IOThread.Registration?
+            var writable: IOThread.Registration?
+        }
+        let thread = try IOThread(name: "test-fds")
+        defer { thread.stop() }
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        let (readEnd, writeEnd) = (ends[0], ends[1])
+        defer {
+            close(readEnd)
+            close(writeEnd)
+        }
+        let heard = Collector<String>()
+        let registrations = Registrations()
+        thread.execute {
+            // Two registrations on the read end: the first leaves after one event, the second drains a byte each time.
+            registrations.once = thread.register(fd: readEnd, events: .readable) { events in
+                heard.append("once \(events.contains(.readable))")
+                thread.unregister(registrations.once!)
+            }
+            _ = thread.register(fd: readEnd, events: .readable) { events in
+                var byte: UInt8 = 0
+                _ = read(readEnd, &byte, 1)
+                heard.append("drain \(byte)")
+            }
+            registrations.writable = thread.register(fd: writeEnd, events: .writable) { events in
+                heard.append("writable \(events.contains(.writable))")
+                thread.unregister(registrations.writable!)
+            }
+        }
+        #expect(await heard.wait { $0.contains("writable true") })
+        var byte: UInt8 = 1
+        #expect(write(writeEnd, &byte, 1) == 1)
+        #expect(await heard.wait { $0.contains("drain 1") })
+        byte = 2
+        #expect(write(writeEnd, &byte, 1) == 1)
+        #expect(await heard.wait { $0.contains("drain 2") })
+        #expect(heard.values == ["writable true", "once true", "drain 1", "drain 2"])
     }
 
     @Test("monitors report the handshake of a connection")
