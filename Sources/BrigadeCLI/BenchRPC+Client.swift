@@ -21,19 +21,23 @@ struct RPCBenchClient {
     }
 
     static let oneCPUPhases: Set<String> = ["one-cpu", "one-cpu-io-caller", "one-cpu-concurrent"]
+    static let batchPhases: Set<String> = ["batch", "batch-concurrent"]
 
     func run() async throws {
         let plain = try await Session(secure: false)
-        var oneCPU: Session?
+        var (oneCPU, batch): (Session?, Session?) = (nil, nil)
         do {
             if !phases.isDisjoint(with: Self.oneCPUPhases) { oneCPU = try await Session(secure: false, placement: .currentCPU) }
-            for round in 1...rounds { try await measureRound(round, plain, oneCPU) }
+            if !phases.isDisjoint(with: Self.batchPhases) { batch = try await Session(secure: false, scheduling: .batch) }
+            for round in 1...rounds { try await measureRound(round, plain, oneCPU, batch) }
             if phases.contains("bulk") { try await measureBulk(plain) }
         } catch {
+            await batch?.close()
             await oneCPU?.close()
             await plain.close()
             throw error
         }
+        await batch?.close()
         await oneCPU?.close()
         await plain.close()
         guard phases.contains("bulk") else { return }
@@ -51,7 +55,7 @@ struct RPCBenchClient {
     /// of a shared machine (seconds long) hits the baseline and the measured paths alike.
     static let blockSize = 500
 
-    private func measureRound(_ round: Int, _ session: Session, _ oneCPU: Session?) async throws {
+    private func measureRound(_ round: Int, _ session: Session, _ oneCPU: Session?, _ batch: Session?) async throws {
         let empty = RPCBenchmark.Summary(nanoseconds: [])
         let (io, pool) = (session.io, session.pool)
         var samples: [String: [UInt64]] = [:]
@@ -83,11 +87,12 @@ struct RPCBenchClient {
                     }
                 }
             }
+            if let batch { try await sequential("batch") { value = try await batch.io.echo(value) &+ 1 } }
         }
         func summary(_ phase: String) -> RPCBenchmark.Summary { RPCBenchmark.Summary(nanoseconds: samples[phase] ?? []) }
         let (raw, transportOnly, actor, ioCaller, poolCallee) =
             (summary("raw"), summary("transport"), summary("actor"), summary("io-caller"), summary("pool-callee"))
-        let (oneCPUActor, oneCPUIOCaller) = (summary("one-cpu"), summary("one-cpu-io-caller"))
+        let (oneCPUActor, oneCPUIOCaller, batchActor) = (summary("one-cpu"), summary("one-cpu-io-caller"), summary("batch"))
         func throughput(_ service: IOEchoService) async throws -> (RPCBenchmark.Summary, Double) {
             _ = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, warmup / callers)) { _ = try await service.echo(1) }
             let (samples, seconds) = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, calls / callers)) {
@@ -99,6 +104,8 @@ struct RPCBenchClient {
         var (oneCPUConcurrent, oneCPUCallsPerSecond) = (empty, 0.0)
         if phases.contains("concurrent") { (concurrent, callsPerSecond) = try await throughput(io) }
         if let oneCPU, phases.contains("one-cpu-concurrent") { (oneCPUConcurrent, oneCPUCallsPerSecond) = try await throughput(oneCPU.io) }
+        var batchCallsPerSecond = 0.0
+        if let batch, phases.contains("batch-concurrent") { (_, batchCallsPerSecond) = try await throughput(batch.io) }
         printJSONLine([
             "bench": "rpc", "round": round, "calls": calls,
             "raw_p50_us": raw.p50Microseconds, "raw_p99_us": raw.p99Microseconds,
@@ -115,6 +122,8 @@ struct RPCBenchClient {
             "one_cpu_io_caller_p50_us": oneCPUIOCaller.p50Microseconds,
             "ratio_one_cpu_io_caller_p50": oneCPUIOCaller.p50Microseconds / raw.p50Microseconds,
             "one_cpu_concurrent_p50_us": oneCPUConcurrent.p50Microseconds, "one_cpu_calls_per_s": oneCPUCallsPerSecond,
+            "batch_actor_p50_us": batchActor.p50Microseconds, "batch_actor_p99_us": batchActor.p99Microseconds,
+            "ratio_batch_p50": batchActor.p50Microseconds / raw.p50Microseconds, "batch_calls_per_s": batchCallsPerSecond,
         ])
     }
 
@@ -143,10 +152,14 @@ final class Session: @unchecked Sendable {
     let pool: EchoService
     let rawEndpoint: String
 
-    init(secure: Bool, placement: ZMQTransportConfiguration.IOPlacement = .anywhere) async throws {
+    init(
+        secure: Bool, placement: ZMQTransportConfiguration.IOPlacement = .anywhere,
+        scheduling: ZMQTransportConfiguration.IOScheduling = .standard
+    ) async throws {
         self.secure = secure
         var environment: [String: String] = [:]
         if placement == .currentCPU { environment[RPCBenchServer.oneCPUVariable] = "1" }
+        if scheduling == .batch { environment[RPCBenchServer.batchVariable] = "1" }
         var security = ZMQTransportConfiguration.Security.insecure
         var serverKeys: CurveKeyPair?
         if secure {
@@ -166,6 +179,7 @@ final class Session: @unchecked Sendable {
         rawEndpoint = fields[5]
         var configuration = ZMQTransportConfiguration(node: .fresh(name: "bench-client"), security: security)
         configuration.ioPlacement = placement
+        configuration.ioScheduling = scheduling
         transport = try ZMQTransport(configuration: configuration)
         system = BrigadeActorSystem(transport: transport)
         try transport.addPeer(PeerAddress(name: server.name, control: fields[3], bulk: fields[4], publicKey: serverKeys?.publicKey))

@@ -13,6 +13,8 @@ enum RPCBenchServer {
     static let allowVariable = "BRIGADE_BENCH_ALLOW"
     /// Set to 1: keep the transport's I/O threads on one CPU (`IOPlacement.currentCPU`).
     static let oneCPUVariable = "BRIGADE_BENCH_ONE_CPU"
+    /// Set to 1: run the transport's I/O threads under SCHED_BATCH (`IOScheduling.batch`).
+    static let batchVariable = "BRIGADE_BENCH_BATCH"
 
     static func run() async throws {
         let node = NodeID(name: "bench-server", incarnation: NodeID.fresh(name: "bench-server").incarnation)
@@ -26,6 +28,7 @@ enum RPCBenchServer {
         }
         var configuration = ZMQTransportConfiguration(node: node, security: security)
         if environment[oneCPUVariable] == "1" { configuration.ioPlacement = .currentCPU }
+        if environment[batchVariable] == "1" { configuration.ioScheduling = .batch }
         let transport = try ZMQTransport(configuration: configuration)
         let system = BrigadeActorSystem(transport: transport)
         let echo = system.makeWellKnown(EchoService.wellKnownName) { EchoService(actorSystem: system) }

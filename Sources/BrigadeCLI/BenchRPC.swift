@@ -15,6 +15,8 @@ import ZeroMQ
 /// (`EchoService.echo`, callee on the child's task pool), and `concurrent_*`/`calls_per_s` (`callers` tasks calling
 /// at once). `one_cpu_*` repeat `actor_*`, `actor_io_caller_*` and the throughput against a second child whose
 /// transports (and this process's second one) keep their I/O threads on one CPU each (`IOPlacement.currentCPU`).
+/// `batch_*` repeat `actor_*` and the throughput against a third child whose transports (and this process's third
+/// one) run their I/O threads under `SCHED_BATCH` (`IOScheduling.batch`).
 /// Ratios are against the raw p50 of the same round. The sequential measurements take turns in blocks of
 /// 500 calls (raw, transport, actor, …, then again), so a slow spell of a shared machine hits them alike. Then one `"bench":"rpc_bulk"` line per security
 /// mode (16 MiB messages between two transports, the transport's own measurement).
@@ -38,9 +40,9 @@ struct BenchRPC: AsyncParsableCommand {
 
     @Option(help: """
         Measurements to run, comma-separated: raw, transport, actor, io-caller, pool-callee, concurrent, one-cpu, \
-        one-cpu-io-caller, one-cpu-concurrent, bulk.
+        one-cpu-io-caller, one-cpu-concurrent, batch, batch-concurrent, bulk.
         """)
-    var phases = "raw,transport,actor,io-caller,pool-callee,concurrent,one-cpu,one-cpu-io-caller,one-cpu-concurrent,bulk"
+    var phases = "raw,transport,actor,io-caller,pool-callee,concurrent,one-cpu,one-cpu-io-caller,one-cpu-concurrent,batch,batch-concurrent,bulk"
 
     @Option(help: "Messages per bulk measurement.")
     var bulkCount = 16

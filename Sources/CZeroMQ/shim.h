@@ -74,6 +74,23 @@ static inline void brigade_name_thread(const char *name) {
     pthread_setname_np(pthread_self(), buffer);
 }
 
+/// Linux's SCHED_BATCH: a thread that, when woken, does not preempt the one running (the tick does).
+static const int brigade_sched_batch = SCHED_BATCH;
+
+/// Moves `thread` to SCHED_BATCH; returns 0 or an errno value. (glibc's thread attributes accept only SCHED_OTHER,
+/// SCHED_FIFO and SCHED_RR, so this is done once the thread exists.)
+static inline int brigade_thread_set_batch(pthread_t thread) {
+    struct sched_param param = { .sched_priority = 0 };
+    return pthread_setschedparam(thread, SCHED_BATCH, &param);
+}
+
+/// The scheduling policy of the calling thread (SCHED_OTHER, SCHED_BATCH, …), or -1.
+static inline int brigade_thread_policy(void) {
+    int policy;
+    struct sched_param param;
+    return pthread_getschedparam(pthread_self(), &policy, &param) == 0 ? policy : -1;
+}
+
 /// Makes threads created with `attr` run only on `cpu`; returns 0 or an errno value.
 static inline int brigade_attr_set_cpu(pthread_attr_t *attr, int cpu) {
     cpu_set_t set;

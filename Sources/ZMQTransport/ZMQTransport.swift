@@ -79,12 +79,13 @@ public final class ZMQTransport: Transport, @unchecked Sendable {
         let cpu = Self.ioCPU(configuration.ioPlacement)
         let context: ZMQContext
         do {
-            context = try ZMQContext(ioThreads: configuration.ioThreads, maxSockets: 16384, cpu: cpu)
+            context = try ZMQContext(
+                ioThreads: configuration.ioThreads, maxSockets: 16384, cpu: cpu, batchScheduling: configuration.ioScheduling == .batch)
         } catch {
             throw TransportError(.io, "starting the transport for \(configuration.node): \(error.message)")
         }
         do {
-            loop = try IOThread(name: "zmq:\(configuration.node.name)", cpu: cpu)
+            loop = try IOThread(name: "zmq:\(configuration.node.name)", cpu: cpu, batchScheduling: configuration.ioScheduling == .batch)
         } catch {
             context.terminate()
             throw TransportError(.io, "starting the transport for \(configuration.node): \(error.message)")

@@ -22,3 +22,15 @@ public enum CPUPlacement {
         return count < 0 ? [] : cpus[..<Int(count)].map(Int.init)
     }
 }
+
+/// How the kernel schedules I/O threads.
+///
+/// An I/O thread wakes for every message and runs briefly. Under Linux's default policy a woken thread preempts the
+/// one running on its CPU, often the thread that just woke it (libzmq's I/O thread handing over a message, a caller
+/// handing over a send), so a round trip switches threads more often than it hands work over. `SCHED_BATCH`
+/// threads wait for the running thread to block or for the scheduler tick instead: fewer switches when CPUs are
+/// free, but up to a tick's delay when other processes keep every CPU busy.
+public enum ThreadScheduling {
+    /// Whether the calling thread runs under `SCHED_BATCH`.
+    public static var isBatch: Bool { brigade_thread_policy() == brigade_sched_batch }
+}

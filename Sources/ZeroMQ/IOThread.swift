@@ -107,7 +107,8 @@ public final class IOThread: @unchecked Sendable {
     /// - Parameters:
     ///   - name: names the thread in error messages, and to the OS (`top -H`, `perf`; first 15 bytes).
     ///   - cpu: run the thread only on this CPU (nil: wherever the kernel puts it); see `CPUPlacement`.
-    public init(name: String, cpu: Int? = nil) throws(ZMQError) {
+    ///   - batchScheduling: run the thread under `SCHED_BATCH` (see `ThreadScheduling`).
+    public init(name: String, cpu: Int? = nil, batchScheduling: Bool = false) throws(ZMQError) {
         self.name = name
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard wakeFD >= 0 else {
@@ -143,6 +144,15 @@ public final class IOThread: @unchecked Sendable {
             close(epollFD)
             close(wakeFD)
             throw ZMQError(ZMQError.Code(errno: rc), "pthread_create for I/O thread \(name): \(String(cString: strerror(rc)))")
+        }
+        if batchScheduling {
+            let rc = brigade_thread_set_batch(thread)
+            if rc != 0 {
+                // The loop runs already: stop it (it exits once it sees the stop), then report.
+                stop()
+                pthread_detach(thread)
+                throw ZMQError(ZMQError.Code(errno: rc), "scheduling I/O thread \(name) as SCHED_BATCH: \(String(cString: strerror(rc)))")
+            }
         }
         pthread_detach(thread)
     }

@@ -15,8 +15,9 @@ public final class ZMQContext: @unchecked Sendable {
     ///   - ioThreads: libzmq's background I/O threads (about one per GB/s of traffic; CURVE costs more).
     ///   - maxSockets: the most sockets the context may hold at once.
     ///   - cpu: run the I/O threads only on this CPU (nil: wherever the kernel puts them).
+    ///   - batchScheduling: run the I/O threads under `SCHED_BATCH` (see `ThreadScheduling`).
     /// - Throws: `ZMQError` when libzmq refuses a setting.
-    public init(ioThreads: Int = 1, maxSockets: Int = 8192, cpu: Int? = nil) throws(ZMQError) {
+    public init(ioThreads: Int = 1, maxSockets: Int = 8192, cpu: Int? = nil, batchScheduling: Bool = false) throws(ZMQError) {
         guard let context = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
         handle = context
         var settings = [
@@ -26,6 +27,7 @@ public final class ZMQContext: @unchecked Sendable {
         ]
         // Must precede the first socket: libzmq starts its I/O threads then.
         if let cpu { settings.append((ZMQ_THREAD_AFFINITY_CPU_ADD, Int32(clamping: cpu), "THREAD_AFFINITY_CPU_ADD")) }
+        if batchScheduling { settings.append((ZMQ_THREAD_SCHED_POLICY, brigade_sched_batch, "THREAD_SCHED_POLICY")) }
         for (option, value, name) in settings where zmq_ctx_set(context, option, value) != 0 {
             let error = ZMQError.last("zmq_ctx_set(\(name), \(value))")
             zmq_ctx_term(context)

@@ -52,4 +52,40 @@ struct TransportPlacementTests {
         #expect(cpus.allSatisfy(CPUPlacement.isAllowed))
         await a.shutdown()
     }
+
+    /// The scheduling policy of a thread of this process (field 41 of its stat), nil when unreadable.
+    private static func policy(ofTask task: String) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields from the third (state) on follow the parenthesised name.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        return fields.count > 38 ? Int(fields[38]) : nil
+    }
+
+    @Test("batch scheduling runs the I/O thread and libzmq's under SCHED_BATCH and still carries messages")
+    func batchScheduling() async throws {
+        let earlier = Self.libzmqThreads()
+        let a = try Fixtures.insecure("a") { $0.ioScheduling = .batch; $0.ioThreads = 2 }
+        // libzmq's threads name themselves once running: wait (with a deadline) until both of a's are named.
+        var batchThreads = Self.libzmqThreads().subtracting(earlier)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while batchThreads.count < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+            batchThreads = Self.libzmqThreads().subtracting(earlier)
+        }
+        let b = try Fixtures.insecure("b")
+        let reply = try #require(await Fixtures.echoRoundTrip(from: a, to: b, payload: [4, 5], callID: 3))
+        #expect(reply.frames.map(\.bytes) == [[4, 5]])
+        #expect(await withTaskExecutorPreference(a.ioExecutor) { ThreadScheduling.isBatch })
+        #expect(await withTaskExecutorPreference(b.ioExecutor) { !ThreadScheduling.isBatch })
+        #expect(!ThreadScheduling.isBatch)
+        // SCHED_BATCH is policy 3 on Linux.
+        #expect(batchThreads.count == 2)
+        #expect(batchThreads.allSatisfy { Self.policy(ofTask: $0) == 3 })
+        let standardThreads = Self.libzmqThreads().subtracting(earlier).subtracting(batchThreads)
+        #expect(standardThreads.allSatisfy { Self.policy(ofTask: $0) == 0 })
+        await a.shutdown()
+        await b.shutdown()
+    }
 }
