@@ -32,6 +32,8 @@ let package = Package(
     targets: [
         // C shims (system libraries, no pkgConfig: research/probe-dactors-zmq.md Q1).
         .systemLibrary(name: "CZeroMQ"),
+        // epoll for the I/O thread (a header only; apart from CZeroMQ's _GNU_SOURCE, see its shim.h).
+        .systemLibrary(name: "CEpoll"),
         .systemLibrary(name: "COpenBLAS"),
         // SQLite (Debian libsqlite3-dev) for the coordinator's durable store.
         .systemLibrary(name: "CSQLite"),
@@ -45,7 +47,7 @@ let package = Package(
         // An in-memory transport over a simulated network, for fast deterministic tests.
         .target(name: "TransportTestKit", dependencies: ["Transport", "Locks"]),
         // A thin libzmq binding: context, sockets, messages, the I/O thread.
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "Locks"]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "CEpoll", "Locks"]),
         // The Transport implemented on ZeroMQ (inboxes, per-peer mailboxes, CURVE + ZAP).
         .target(
             name: "ZMQTransport",

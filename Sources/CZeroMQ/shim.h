@@ -1,5 +1,6 @@
-// libzmq (Debian libzmq3-dev, 4.3.4, stable API only) plus what Glibc's Swift module does not export: eventfd, the
-// GNU CPU-affinity calls that place I/O threads, and epoll without its packed event struct.
+// libzmq (Debian libzmq3-dev, 4.3.4, stable API only) plus what Glibc's Swift module does not export: eventfd, and
+// the GNU CPU-affinity and scheduling calls that place I/O threads. (Headers that define fd_set must not come in
+// here: under _GNU_SOURCE it differs from Glibc's, and a module that imports both fails to build.)
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -7,42 +8,6 @@
 #include <sys/eventfd.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/epoll.h>
-#include <errno.h>
-#include <stdint.h>
-
-/// epoll's event bits, as plain integers.
-static const uint32_t brigade_epoll_in = EPOLLIN;
-static const uint32_t brigade_epoll_out = EPOLLOUT;
-static const uint32_t brigade_epoll_err = EPOLLERR;
-static const uint32_t brigade_epoll_hup = EPOLLHUP;
-
-/// Watches `fd` in `epfd` for `events` (level-triggered), whether or not it was watched before; 0 or an errno value.
-static inline int brigade_epoll_watch(int epfd, int fd, uint32_t events) {
-    struct epoll_event event = { .events = events, .data = { .fd = fd } };
-    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event) == 0) return 0;
-    if (errno != ENOENT) return errno;
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : errno;
-}
-
-/// Stops watching `fd` (nothing happens when it was not watched, or is closed already).
-static inline void brigade_epoll_forget(int epfd, int fd) {
-    struct epoll_event event = { 0 };
-    (void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event);
-}
-
-/// epoll_wait for at most 64 events; writes each ready descriptor and its events to `fds` and `events`. Returns the
-/// count, or -1 with errno set.
-static inline int brigade_epoll_wait(int epfd, int *fds, uint32_t *events, int capacity, int timeout) {
-    struct epoll_event ready[64];
-    if (capacity > 64) capacity = 64;
-    int count = epoll_wait(epfd, ready, capacity, timeout);
-    for (int i = 0; i < count; i++) {
-        fds[i] = ready[i].data.fd;
-        events[i] = ready[i].events;
-    }
-    return count;
-}
 
 /// The CPU the calling thread runs on now, or -1.
 static inline int brigade_current_cpu(void) { return sched_getcpu(); }

@@ -1,3 +1,4 @@
+import CEpoll
 import CZeroMQ
 
 #if canImport(Glibc)
@@ -11,21 +12,21 @@ extension IOThread {
         var wanted: [Int32: Watch] = [:]
         for registration in registrations where !registration.events.isEmpty {
             // A socket's ZMQ_FD signals any change of state; ZMQ_EVENTS says which.
-            var events = brigade_epoll_in
+            var events = Epoll.readable
             if registration.socket == nil {
-                events = (registration.events.contains(.readable) ? brigade_epoll_in : 0)
-                    | (registration.events.contains(.writable) ? brigade_epoll_out : 0)
+                events = (registration.events.contains(.readable) ? Epoll.readable : 0)
+                    | (registration.events.contains(.writable) ? Epoll.writable : 0)
             }
             wanted[registration.fd, default: Watch(events: 0, owners: [])].events |= events
             wanted[registration.fd, default: Watch(events: 0, owners: [])].owners.append(registration)
         }
-        for fd in watched.keys where wanted[fd] == nil { brigade_epoll_forget(epollFD, fd) }
+        for fd in watched.keys where wanted[fd] == nil { Epoll.forget(epollFD, fd) }
         for (fd, watch) in wanted {
             if let current = watched[fd], current.events == watch.events, current.owners.elementsEqual(watch.owners, by: ===) {
                 continue
             }
             // A descriptor reused by a new registration left the set when it closed: watching adds it again.
-            guard brigade_epoll_watch(epollFD, fd, watch.events) == 0 else {
+            guard Epoll.watch(epollFD, fd, events: watch.events) == 0 else {
                 // Not pollable (closed under its registrations): sockets get a fresh look, which reports the error.
                 for owner in watch.owners { owner.mayBeReady = true }
                 wanted[fd] = nil
@@ -75,31 +76,27 @@ extension IOThread {
             return true
         }
         if !parked { timeout = 0 }
-        let count = readyFDs.withUnsafeMutableBufferPointer { fds in
-            readyEvents.withUnsafeMutableBufferPointer { events in
-                brigade_epoll_wait(epollFD, fds.baseAddress, events.baseAddress, Int32(fds.count), timeout)
-            }
-        }
+        let count = ready.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout) }
         if parked { inbox.withLock { $0.parked = false } }
         guard count > 0 else { return }
         for index in 0..<Int(count) {
-            let fd = readyFDs[index]
+            let fd = ready[index].data.fd
             if fd == wakeFD {
                 var value: UInt64 = 0
                 _ = read(wakeFD, &value, 8)
                 continue
             }
             guard let owners = watched[fd]?.owners else { continue }
-            let ready = readyEvents[index]
+            let readyEvents = ready[index].events
             for owner in owners where owner.isActive {
                 if owner.socket != nil {
                     owner.mayBeReady = true
                     continue
                 }
                 var events: PollEvents = []
-                if ready & (brigade_epoll_in | brigade_epoll_hup) != 0 { events.insert(.readable) }
-                if ready & brigade_epoll_out != 0 { events.insert(.writable) }
-                if ready & brigade_epoll_err != 0 { events.insert(.error) }
+                if readyEvents & (Epoll.readable | Epoll.hangUp) != 0 { events.insert(.readable) }
+                if readyEvents & Epoll.writable != 0 { events.insert(.writable) }
+                if readyEvents & Epoll.error != 0 { events.insert(.error) }
                 owner.handler(events)
             }
         }

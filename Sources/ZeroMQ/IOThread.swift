@@ -1,3 +1,4 @@
+import CEpoll
 import CZeroMQ
 import Synchronization
 
@@ -93,9 +94,7 @@ public final class IOThread: @unchecked Sendable {
     /// What the epoll set watches: descriptor → its epoll events and the registrations polling it (usually one).
     @exclusivity(unchecked) var watched: [Int32: Watch] = [:]
     @exclusivity(unchecked) var pollSetDirty = true
-    @exclusivity(unchecked) var readyFDs = [Int32](repeating: -1, count: IOThread.readyCapacity)
-    @exclusivity(unchecked) var readyEvents = [UInt32](repeating: 0, count: IOThread.readyCapacity)
-    static let readyCapacity = 64
+    @exclusivity(unchecked) var ready = [epoll_event](repeating: epoll_event(), count: 64)
 
     struct Watch {
         var events: UInt32
@@ -115,10 +114,9 @@ public final class IOThread: @unchecked Sendable {
             throw ZMQError(ZMQError.Code(errno: errno), "eventfd for I/O thread \(name): \(String(cString: strerror(errno)))")
         }
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        let watchError = epollFD >= 0 ? brigade_epoll_watch(epollFD, wakeFD, brigade_epoll_in) : errno
+        // Every stored property is set from here on, so a throw runs deinit, which closes both descriptors.
+        let watchError = epollFD >= 0 ? Epoll.watch(epollFD, wakeFD, events: Epoll.readable) : errno
         guard watchError == 0 else {
-            if epollFD >= 0 { close(epollFD) }
-            close(wakeFD)
             throw ZMQError(ZMQError.Code(errno: watchError), "epoll for I/O thread \(name): \(String(cString: strerror(watchError)))")
         }
         var attributes = pthread_attr_t()
@@ -127,8 +125,6 @@ public final class IOThread: @unchecked Sendable {
         if let cpu {
             let rc = brigade_attr_set_cpu(&attributes, Int32(clamping: cpu))
             guard rc == 0 else {
-                close(epollFD)
-                close(wakeFD)
                 throw ZMQError(ZMQError.Code(errno: rc), "placing I/O thread \(name) on CPU \(cpu): \(String(cString: strerror(rc)))")
             }
         }
@@ -141,8 +137,6 @@ public final class IOThread: @unchecked Sendable {
         }, context)
         guard rc == 0 else {
             Unmanaged<IOThread>.fromOpaque(context).release()
-            close(epollFD)
-            close(wakeFD)
             throw ZMQError(ZMQError.Code(errno: rc), "pthread_create for I/O thread \(name): \(String(cString: strerror(rc)))")
         }
         if batchScheduling {
@@ -158,7 +152,7 @@ public final class IOThread: @unchecked Sendable {
     }
 
     deinit {
-        close(epollFD)
+        if epollFD >= 0 { close(epollFD) }
         close(wakeFD)
     }
 
