@@ -139,7 +139,6 @@ struct ZeroMQBindingTests {
             var writable: IOThread.Registration?
         }
         let thread = try IOThread(name: "test-fds")
-        defer { thread.stop() }
         var ends: [Int32] = [-1, -1]
         #expect(pipe(&ends) == 0)
         let (readEnd, writeEnd) = (ends[0], ends[1])
@@ -173,6 +172,10 @@ struct ZeroMQBindingTests {
         #expect(write(writeEnd, &byte, 1) == 1)
         #expect(await heard.wait { $0.contains("drain 2") })
         #expect(heard.values == ["writable true", "once true", "drain 1", "drain 2"])
+        // Stop the loop before the descriptors close (the deferred closes run after this).
+        let stopped = Collector<Bool>()
+        thread.stop { stopped.append(true) }
+        #expect(await stopped.wait(forCount: 1))
     }
 
     @Test("monitors report the handshake of a connection")
