@@ -17,8 +17,10 @@ extension IOThread {
                 events = (registration.events.contains(.readable) ? Epoll.readable : 0)
                     | (registration.events.contains(.writable) ? Epoll.writable : 0)
             }
-            wanted[registration.fd, default: Watch(events: 0, owners: [])].events |= events
-            wanted[registration.fd, default: Watch(events: 0, owners: [])].owners.append(registration)
+            var watch = wanted[registration.fd] ?? Watch(events: 0, owners: [])
+            watch.events |= events
+            watch.owners.append(registration)
+            wanted[registration.fd] = watch
         }
         for fd in watched.keys where wanted[fd] == nil { Epoll.forget(epollFD, fd) }
         for (fd, watch) in wanted {
@@ -26,11 +28,10 @@ extension IOThread {
                 continue
             }
             // A descriptor reused by a new registration left the set when it closed: watching adds it again.
-            guard Epoll.watch(epollFD, fd, events: watch.events) == 0 else {
+            if Epoll.watch(epollFD, fd, events: watch.events) != 0 {
                 // Not pollable (closed under its registrations): sockets get a fresh look, which reports the error.
                 for owner in watch.owners { owner.mayBeReady = true }
                 wanted[fd] = nil
-                continue
             }
         }
         watched = wanted
