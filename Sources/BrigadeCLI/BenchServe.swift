@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import ModelEngine
 import ModelFormats
+import Topology
 
 /// `brigade bench serve`: the whole system under load, through its HTTP API, for a one-stage and a three-stage
 /// pipeline on this machine, in one run.
@@ -18,7 +19,7 @@ struct BenchServe: AsyncParsableCommand {
             see the same machine. It also times the engine's own prefill of a prompt of the same length in this \
             process. One JSON line per (stages, streams): ttft_ms_p50/p99, itl_ms_p50/p99, tokens_per_second, tokens; \
             then a summary with the ratios of the targets: itl_ratio_3_vs_1 at one stream, tps_ratio_3_vs_1 at each \
-            stream count, and ttft_vs_prefill for each pipeline. Logs of the processes stay in the printed folder.
+            stream count, and ttft_vs_prefill for each pipeline. With --io-scheduling standard,batch every pipeline             runs once per I/O scheduling (the topology's cluster.io_scheduling), all rounds alternating; lines carry             io_scheduling, the 3-vs-1 ratios of batch are prefixed batch_, and the summary adds             itl_ratio_batch_vs_standard_N_stages and tps_ratio_batch_vs_standard_N_stages_at_S. Logs of the             processes stay in the printed folder.
             """)
 
     @Option(help: "Concurrent streams to measure, comma-separated.")
@@ -45,6 +46,9 @@ struct BenchServe: AsyncParsableCommand {
     @Option(help: "Split layers so every stage costs about the same, counting the output projection (true), or evenly (false).")
     var balanced = true
 
+    @Option(help: "I/O schedulings to compare, comma-separated: standard, batch (the topology's cluster.io_scheduling).")
+    var ioScheduling = "standard"
+
     func validate() throws {
         guard maxTokens >= 2, rounds >= 1, singleStageThreads >= 1, multiStageThreads >= 1, (microBatches ?? 1) >= 1 else {
             throw ValidationError("--max-tokens must be at least 2; --rounds, --single-stage-threads, --multi-stage-threads and --micro-batches at least 1")
@@ -52,11 +56,23 @@ struct BenchServe: AsyncParsableCommand {
         guard parsedList(streams) != nil, parsedList(stages) != nil else {
             throw ValidationError("--streams and --stages take comma-separated positive integers, e.g. 1,4,16")
         }
+        guard parsedSchedulings() != nil else {
+            throw ValidationError("--io-scheduling takes comma-separated names among standard, batch")
+        }
+    }
+
+    /// One cluster of the comparison.
+    private struct Variant: Hashable {
+        var stages: Int
+        var scheduling: Topology.IOScheduling
+        /// What the summary's keys of this scheduling start with: nothing for the default.
+        var prefix: String { scheduling == .standard ? "" : scheduling.rawValue + "_" }
     }
 
     func run() async throws {
         let streamCounts = parsedList(streams)!
         let stageCounts = parsedList(stages)!
+        let schedulings = parsedSchedulings()!
         let modelPath = try DefaultModelFetcher(cache: ModelCache()).fetch { logLine("  \($0)") }
         let config = try LlamaConfig(checkpoint: try openModel(at: modelPath))
         // The output projection (vocabulary × hidden) against one layer's matrices: what the last stage carries extra.
@@ -64,38 +80,42 @@ struct BenchServe: AsyncParsableCommand {
         let headLayers = Double(config.vocabularySize * config.hiddenSize) / Double(perLayer)
         // Every cluster runs for the whole measurement and their rounds alternate, so a slow spell of a shared
         // machine hits every pipeline alike instead of whichever was measured then.
-        var clusters: [(stages: Int, threads: Int, cluster: LocalCluster, client: ClusterHTTPClient, model: String)] = []
-        var results: [Int: [Int: ServeResult]] = [:]
+        var clusters: [(variant: Variant, threads: Int, cluster: LocalCluster, client: ClusterHTTPClient, model: String)] = []
+        var results: [Variant: [Int: ServeResult]] = [:]
         var prefill: [Int: Double] = [:]
         var promptTokens = 0
         do {
-            for stageCount in stageCounts {
-                let threads = stageCount == 1 ? singleStageThreads : multiStageThreads
-                let topology = try GeneratedTopology(
-                    stages: stageCount, layers: config.layerCount, headLayers: balanced ? headLayers : 0, threads: threads,
-                    maxSequences: 16, queueLimit: 256, microBatches: microBatches)
-                let cluster = try LocalCluster(topologyPath: topology.path, executable: brigadeExecutable(), logDirectory: topology.folder + "/logs")
-                logLine("bench serve: \(stageCount) stage(s), \(threads) thread(s) each, micro-batches \(microBatches.map(String.init) ?? "default"); logs in \(topology.folder)/logs")
-                let client = ClusterHTTPClient(baseURL: topology.baseURL)
-                clusters.append((stageCount, threads, cluster, client, topology.model))
-                try await cluster.start(timeout: .seconds(300)) { logLine("  \($0)") }
-                promptTokens = try await ServeLoad.promptTokens(client: client, model: topology.model)
-                _ = try await ServeLoad.round(client: client, model: topology.model, streams: 1, maxTokens: 8)  // warm-up
+            for scheduling in schedulings {
+                for stageCount in stageCounts {
+                    let variant = Variant(stages: stageCount, scheduling: scheduling)
+                    let threads = stageCount == 1 ? singleStageThreads : multiStageThreads
+                    let topology = try GeneratedTopology(
+                        stages: stageCount, layers: config.layerCount, headLayers: balanced ? headLayers : 0, threads: threads,
+                        maxSequences: 16, queueLimit: 256, microBatches: microBatches, ioScheduling: scheduling)
+                    let cluster = try LocalCluster(topologyPath: topology.path, executable: brigadeExecutable(), logDirectory: topology.folder + "/logs")
+                    logLine("bench serve: \(stageCount) stage(s), \(threads) thread(s) each, micro-batches \(microBatches.map(String.init) ?? "default"), I/O scheduling \(scheduling.rawValue); logs in \(topology.folder)/logs")
+                    let client = ClusterHTTPClient(baseURL: topology.baseURL)
+                    clusters.append((variant, threads, cluster, client, topology.model))
+                    try await cluster.start(timeout: .seconds(300)) { logLine("  \($0)") }
+                    promptTokens = try await ServeLoad.promptTokens(client: client, model: topology.model)
+                    _ = try await ServeLoad.round(client: client, model: topology.model, streams: 1, maxTokens: 8)  // warm-up
+                }
             }
             for count in streamCounts {
-                var samples: [Int: [ServeLoad.Stream]] = [:]
-                var seconds: [Int: Double] = [:]
+                var samples: [Variant: [ServeLoad.Stream]] = [:]
+                var seconds: [Variant: Double] = [:]
                 for _ in 0..<rounds {
                     for entry in clusters {
                         let round = try await ServeLoad.round(client: entry.client, model: entry.model, streams: count, maxTokens: maxTokens)
-                        samples[entry.stages, default: []] += round.streams
-                        seconds[entry.stages, default: 0] += round.seconds
+                        samples[entry.variant, default: []] += round.streams
+                        seconds[entry.variant, default: 0] += round.seconds
                     }
                 }
                 for entry in clusters {
-                    let result = ServeResult(stages: entry.stages, threadsPerStage: entry.threads, streams: count,
-                                             samples: samples[entry.stages] ?? [], seconds: seconds[entry.stages] ?? 0)
-                    results[entry.stages, default: [:]][count] = result
+                    let result = ServeResult(stages: entry.variant.stages, ioScheduling: entry.variant.scheduling.rawValue,
+                                             threadsPerStage: entry.threads, streams: count,
+                                             samples: samples[entry.variant] ?? [], seconds: seconds[entry.variant] ?? 0)
+                    results[entry.variant, default: [:]][count] = result
                     printJSON(result)
                 }
                 if count == streamCounts.min() {
@@ -111,22 +131,45 @@ struct BenchServe: AsyncParsableCommand {
             throw error
         }
         for entry in clusters { await entry.cluster.stop() }
-        var summary: [String: Double] = [:]
+        var summary = Self.ratios(results, streamCounts: streamCounts)
         for (threads, seconds) in prefill { summary["engine_prefill_ms_\(threads)_threads"] = seconds * 1000 }
-        for stageCount in stageCounts {
-            let threads = stageCount == 1 ? singleStageThreads : multiStageThreads
-            if let one = results[stageCount]?[streamCounts.min()!], let engine = prefill[threads] {
-                summary["ttft_vs_prefill_\(stageCount)_stages"] = one.ttftMsP50 / (engine * 1000)
-            }
-        }
-        if let one = results[1], let three = results[3] {
-            if let a = one[1], let b = three[1] { summary["itl_ratio_3_vs_1"] = b.itlMsP50 / a.itlMsP50 }
-            for count in streamCounts {
-                if let a = one[count], let b = three[count] { summary["tps_ratio_3_vs_1_at_\(count)"] = b.tokensPerSecond / a.tokensPerSecond }
+        for entry in clusters {
+            if let one = results[entry.variant]?[streamCounts.min()!], let engine = prefill[entry.threads] {
+                summary["\(entry.variant.prefix)ttft_vs_prefill_\(entry.variant.stages)_stages"] = one.ttftMsP50 / (engine * 1000)
             }
         }
         summary["prompt_tokens"] = Double(promptTokens)
         printJSON(ServeSummary(values: summary))
+    }
+
+    /// The summary's ratios: 3 stages against 1 under each scheduling, and batch against standard for each pipeline.
+    private static func ratios(_ results: [Variant: [Int: ServeResult]], streamCounts: [Int]) -> [String: Double] {
+        var summary: [String: Double] = [:]
+        func compare(_ a: [Int: ServeResult], _ b: [Int: ServeResult], itl: String, tps: String) {
+            if let x = a[streamCounts.min()!], let y = b[streamCounts.min()!] { summary[itl] = y.itlMsP50 / x.itlMsP50 }
+            for count in streamCounts {
+                if let x = a[count], let y = b[count] { summary[tps + "_at_\(count)"] = y.tokensPerSecond / x.tokensPerSecond }
+            }
+        }
+        for scheduling in Topology.IOScheduling.allCases {
+            let prefix = Variant(stages: 1, scheduling: scheduling).prefix
+            if let one = results[Variant(stages: 1, scheduling: scheduling)], let three = results[Variant(stages: 3, scheduling: scheduling)] {
+                compare(one, three, itl: prefix + "itl_ratio_3_vs_1", tps: prefix + "tps_ratio_3_vs_1")
+            }
+        }
+        for (variant, standard) in results where variant.scheduling == .standard {
+            if let batch = results[Variant(stages: variant.stages, scheduling: .batch)] {
+                compare(standard, batch, itl: "itl_ratio_batch_vs_standard_\(variant.stages)_stages",
+                        tps: "tps_ratio_batch_vs_standard_\(variant.stages)_stages")
+            }
+        }
+        return summary
+    }
+
+    private func parsedSchedulings() -> [Topology.IOScheduling]? {
+        let values = ioScheduling.split(separator: ",").map { Topology.IOScheduling(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { return nil }
+        return values.map { $0! }
     }
 
     private func parsedList(_ text: String) -> [Int]? {
@@ -140,6 +183,7 @@ struct BenchServe: AsyncParsableCommand {
 struct ServeResult: Encodable {
     let bench = "serve"
     let stages: Int
+    let ioScheduling: String
     let threadsPerStage: Int
     let streams: Int
     let requests: Int
@@ -150,8 +194,9 @@ struct ServeResult: Encodable {
     let itlMsP50: Double
     let itlMsP99: Double
 
-    init(stages: Int, threadsPerStage: Int, streams: Int, samples: [ServeLoad.Stream], seconds: Double) {
+    init(stages: Int, ioScheduling: String, threadsPerStage: Int, streams: Int, samples: [ServeLoad.Stream], seconds: Double) {
         self.stages = stages
+        self.ioScheduling = ioScheduling
         self.threadsPerStage = threadsPerStage
         self.streams = streams
         requests = samples.count
@@ -167,6 +212,7 @@ struct ServeResult: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case bench, stages, streams, requests, tokens
+        case ioScheduling = "io_scheduling"
         case threadsPerStage = "threads_per_stage"
         case tokensPerSecond = "tokens_per_second"
         case ttftMsP50 = "ttft_ms_p50"

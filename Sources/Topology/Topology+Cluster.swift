@@ -8,13 +8,32 @@ extension Topology {
         /// The folder of the coordinator's durable store as written (`~` and relative paths are resolved by
         /// `Topology.resolvedPath(_:)`); nil means `$BRIGADE_HOME/state/<name>`.
         public var stateDirectory: String?
+        /// How every process schedules its transport's I/O threads as written; nil means `standard`.
+        public var ioScheduling: IOScheduling?
+
+        /// The I/O scheduling in effect: `ioScheduling`, or `standard` when it is not set.
+        public var effectiveIOScheduling: IOScheduling { ioScheduling ?? .standard }
 
         /// Makes a cluster section; see the properties for the meaning of each value.
-        public init(name: String, coordinator: Coordinator = Coordinator(), stateDirectory: String? = nil) {
+        public init(
+            name: String, coordinator: Coordinator = Coordinator(), stateDirectory: String? = nil,
+            ioScheduling: IOScheduling? = nil
+        ) {
             self.name = name
             self.coordinator = coordinator
             self.stateDirectory = stateDirectory
+            self.ioScheduling = ioScheduling
         }
+    }
+
+    /// The Linux scheduling policy of the transport's I/O threads (`cluster.io_scheduling`).
+    public enum IOScheduling: String, Sendable, Codable, CaseIterable {
+        /// The default policy: a woken I/O thread preempts whatever runs on its CPU.
+        case standard
+        /// `SCHED_BATCH`: a woken I/O thread waits for the running thread to block or use up its slice. Fewer
+        /// preemptions make a round trip faster on CPUs that are mostly idle; under CPU contention the wait can
+        /// reach a scheduler tick, so tail latency grows.
+        case batch
     }
 
     /// The coordinator's addresses (`cluster.coordinator`).

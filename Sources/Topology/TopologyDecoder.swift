@@ -59,12 +59,14 @@ struct TopologyDecoder {
     // MARK: cluster and security
 
     private func decodeCluster(_ top: YAMLMapping) -> Topology.Cluster? {
-        guard let map = top.mapping("cluster", allowed: ["name", "coordinator", "state_dir"], required: true) else {
+        guard let map = top.mapping("cluster", allowed: ["name", "coordinator", "state_dir", "io_scheduling"], required: true) else {
             context.markFailed("cluster")
             return nil
         }
         var cluster = Topology.Cluster(name: map.string("name", required: true) ?? "")
         cluster.stateDirectory = map.string("state_dir")
+        cluster.ioScheduling = named(map, "io_scheduling", what: "scheduling",
+                                     Topology.IOScheduling.allCases.map { ($0.rawValue, $0) })
         if let coordinator = map.mapping("coordinator", allowed: ["host", "control_port", "bulk_port", "http"]) {
             let defaults = Topology.Coordinator()
             cluster.coordinator = Topology.Coordinator(
@@ -74,6 +76,17 @@ struct TopologyDecoder {
                 http: endpoint(coordinator, "http") ?? defaults.http)
         }
         return cluster
+    }
+
+    /// One of a fixed set of names, as the value it stands for; an unknown name is reported with the closest one.
+    private func named<Value>(_ map: YAMLMapping, _ key: String, what: String, _ choices: [(String, Value)]) -> Value? {
+        guard let name = map.string(key) else { return nil }
+        if let choice = choices.first(where: { $0.0 == name }) { return choice.1 }
+        let names = choices.map(\.0)
+        let hint = Suggestion.closest(to: name, in: names).map { "; did you mean '\($0)'?" } ?? ""
+        context.report(.invalidValue, at: map.node(key)?.mark, path: map.path(key),
+                       "unknown \(what) '\(name)' (expected \(names.joined(separator: " or "))\(hint))")
+        return nil
     }
 
     /// A `host:port` value (`[v6]:port` for IPv6).
@@ -95,16 +108,8 @@ struct TopologyDecoder {
 
     private func decodeSecurity(_ map: YAMLMapping) -> Topology.Security {
         var security = Topology.Security()
-        if let name = map.string("mode") {
-            if let mode = Topology.Security.Mode(named: name) {
-                security.mode = mode
-            } else {
-                let names = Topology.Security.Mode.all.map(\.rawValue)
-                let hint = Suggestion.closest(to: name, in: names).map { "; did you mean '\($0)'?" } ?? ""
-                context.report(.invalidValue, at: map.node("mode")?.mark, path: map.path("mode"),
-                               "unknown mode '\(name)' (expected \(names.joined(separator: " or "))\(hint))")
-            }
-        }
+        security.mode = named(map, "mode", what: "mode", Topology.Security.Mode.all.map { ($0.rawValue, $0) })
+            ?? security.mode
         security.keysDirectory = map.string("keys_dir")
         security.apiTokenEnvironmentVariable = map.string("api_token_env")
         return security

@@ -182,6 +182,10 @@ import Testing
             "t.yaml:13:18: security.mode: unknown mode 'curev' (expected insecure or curve; did you mean "
                 + "'curve'?)",
         ]),
+        Case("unknown I/O scheduling", edit("  name: t\n", "  name: t\n  io_scheduling: batched\n"), [
+            "t.yaml:3:18: cluster.io_scheduling: unknown scheduling 'batched' (expected standard or batch; did you "
+                + "mean 'batch'?)",
+        ]),
         Case("bad host", edit("  - name: a\n", "  - name: a\n    host: 300.1.1.1\n"), [
             "t.yaml:5:11: nodes[0].host: '300.1.1.1' is not a valid IPv4 address",
         ]),

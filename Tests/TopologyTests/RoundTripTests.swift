@@ -19,7 +19,7 @@ import Testing
         let topology = Topology(
             cluster: .init(name: "c", coordinator: .init(host: "::1", controlPort: 9000, bulkPort: 9100,
                                                          http: .init(host: "::1", port: 9200)),
-                           stateDirectory: "~/state"),
+                           stateDirectory: "~/state", ioScheduling: .batch),
             security: .init(mode: .curve, keysDirectory: "k", apiTokenEnvironmentVariable: "TOKEN"),
             nodes: [.init(name: "a", host: "::1", controlPort: 1, bulkPort: 2, ssh: .init(user: "u", port: 2222,
                           identityFile: "id"), slots: 3, memory: .gibibytes(3), threads: 4)],
@@ -101,6 +101,21 @@ import Testing
             probeIntervalMilliseconds: 180, pingTimeoutMilliseconds: 80, suspicionMinMilliseconds: 600,
             suspicionMaxMilliseconds: 1800, indirectProbes: 3))
         #expect(topology.stateDirectoryPath(brigadeHome: "/var/brigade") == "/var/brigade/state/t")
+        #expect(topology.cluster.ioScheduling == nil && topology.cluster.effectiveIOScheduling == .standard)
+        let batch = try TopologyLoader.parse(yaml: minimalTopology.replacingOccurrences(
+            of: "  name: t\n", with: "  name: t\n  io_scheduling: batch\n"), fileName: "t.yaml")
+        #expect(batch.cluster.effectiveIOScheduling == .batch)
+    }
+
+    /// A topology stored before `io_scheduling` existed still decodes, with the default.
+    @Test func storedTopologyWithoutIOSchedulingDecodes() throws {
+        let json = #"{"name":"c","coordinator":{"host":"127.0.0.1","controlPort":7100,"http":{"host":"127.0.0.1","port":8080}}}"#
+        let cluster = try JSONDecoder().decode(Topology.Cluster.self, from: Data(json.utf8))
+        #expect(cluster.effectiveIOScheduling == .standard)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Topology.Cluster.self, from: Data(json.replacingOccurrences(
+                of: #""name":"c""#, with: #""name":"c","ioScheduling":"fifo""#).utf8))
+        }
     }
 
     /// Micro-batches default to one per distinct host of the stages (stages sharing a machine share its cores); an

@@ -8,7 +8,8 @@ import ZMQTransport
 ///
 /// Every role (coordinator, agent, worker) starts one. Under `curve` security the process loads its key pair from
 /// the topology's keys folder (a worker uses its agent's keys) and admits exactly the keys of the coordinator and the
-/// topology's nodes; under `insecure` it binds loopback addresses only (the topology validator enforces that).
+/// topology's nodes; under `insecure` it binds loopback addresses only (the topology validator enforces that). Its
+/// I/O threads run under the topology's `cluster.io_scheduling`.
 public struct ClusterNode: Sendable {
     public let transport: ZMQTransport
     public let system: BrigadeActorSystem
@@ -47,6 +48,10 @@ public struct ClusterNode: Sendable {
             node: node, security: security,
             controlEndpoint: "tcp://\(bracketed):\(controlPort)", bulkEndpoint: "tcp://\(bracketed):\(bulkPort)")
         configuration.advertisedHost = host
+        switch topology.cluster.effectiveIOScheduling {
+        case .standard: configuration.ioScheduling = .standard
+        case .batch: configuration.ioScheduling = .batch
+        }
         do {
             let transport = try ZMQTransport(configuration: configuration)
             return ClusterNode(transport: transport, system: BrigadeActorSystem(transport: transport))

@@ -31,9 +31,11 @@ public struct GeneratedTopology: Sendable {
     ///   - headLayers: what the last stage's norm and output projection cost, in layers; the split gives every stage
     ///     about the same work (0: an even split of the layers).
     ///   - microBatches: the pipeline's `micro_batches` (nil: the topology's default, 1 here: every node is 127.0.0.1).
+    ///   - ioScheduling: the cluster's `io_scheduling` (nil: the default).
     public init(
         stages: Int, layers: Int = 30, headLayers: Double = 0, threads: Int = 1, maxSequences: Int = 16,
-        queueLimit: Int = 64, microBatches: Int? = nil, source: String = "default", parent: String? = nil
+        queueLimit: Int = 64, microBatches: Int? = nil, ioScheduling: Topology.IOScheduling? = nil,
+        source: String = "default", parent: String? = nil
     ) throws {
         precondition(stages >= 1 && stages <= 26 && layers >= stages, "1...26 stages, each with a layer")
         let base = parent ?? FileManager.default.temporaryDirectory.path
@@ -46,7 +48,7 @@ public struct GeneratedTopology: Sendable {
         var yaml = """
             cluster:
               name: generated
-              state_dir: \(folder)/state
+              state_dir: \(folder)/state\(ioScheduling.map { "\n  io_scheduling: \($0.rawValue)" } ?? "")
               coordinator:
                 host: 127.0.0.1
                 control_port: \(try Self.freePort())
