@@ -102,6 +102,10 @@ struct RPCBenchClient {
         }
         var (concurrent, callsPerSecond) = (empty, 0.0)
         var (oneCPUConcurrent, oneCPUCallsPerSecond) = (empty, 0.0)
+        var rawCallsPerSecond = 0.0
+        if phases.contains("raw-concurrent") {
+            rawCallsPerSecond = try RawEcho.measureWindow(endpoint: session.rawEndpoint, calls: calls, window: callers, warmup: warmup)
+        }
         if phases.contains("concurrent") { (concurrent, callsPerSecond) = try await throughput(io) }
         if let oneCPU, phases.contains("one-cpu-concurrent") { (oneCPUConcurrent, oneCPUCallsPerSecond) = try await throughput(oneCPU.io) }
         var batchCallsPerSecond = 0.0
@@ -116,7 +120,8 @@ struct RPCBenchClient {
             "ratio_io_caller_p50": ioCaller.p50Microseconds / raw.p50Microseconds,
             "actor_pool_callee_p50_us": poolCallee.p50Microseconds, "actor_pool_callee_p99_us": poolCallee.p99Microseconds,
             "callers": callers, "concurrent_p50_us": concurrent.p50Microseconds, "concurrent_p99_us": concurrent.p99Microseconds,
-            "calls_per_s": callsPerSecond,
+            "calls_per_s": callsPerSecond, "raw_calls_per_s": rawCallsPerSecond,
+            "ratio_calls_per_s": callsPerSecond / rawCallsPerSecond,
             "one_cpu_actor_p50_us": oneCPUActor.p50Microseconds, "one_cpu_actor_p99_us": oneCPUActor.p99Microseconds,
             "ratio_one_cpu_p50": oneCPUActor.p50Microseconds / raw.p50Microseconds,
             "one_cpu_io_caller_p50_us": oneCPUIOCaller.p50Microseconds,
@@ -124,6 +129,7 @@ struct RPCBenchClient {
             "one_cpu_concurrent_p50_us": oneCPUConcurrent.p50Microseconds, "one_cpu_calls_per_s": oneCPUCallsPerSecond,
             "batch_actor_p50_us": batchActor.p50Microseconds, "batch_actor_p99_us": batchActor.p99Microseconds,
             "ratio_batch_p50": batchActor.p50Microseconds / raw.p50Microseconds, "batch_calls_per_s": batchCallsPerSecond,
+            "ratio_batch_calls_per_s": batchCallsPerSecond / rawCallsPerSecond,
         ])
     }
 

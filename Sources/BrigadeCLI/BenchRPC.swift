@@ -13,13 +13,15 @@ import ZeroMQ
 /// `actor_*` (`IOEchoService.echo` from a caller on the task pool; the callee runs on the child's I/O thread),
 /// `actor_io_caller_*` (the same with the caller on this process's transport I/O thread), `actor_pool_callee_*`
 /// (`EchoService.echo`, callee on the child's task pool), and `concurrent_*`/`calls_per_s` (`callers` tasks calling
-/// at once). `one_cpu_*` repeat `actor_*`, `actor_io_caller_*` and the throughput against a second child whose
-/// transports (and this process's second one) keep their I/O threads on one CPU each (`IOPlacement.currentCPU`).
-/// `batch_*` repeat `actor_*` and the throughput against a third child whose transports (and this process's third
-/// one) run their I/O threads under `SCHED_BATCH` (`IOScheduling.batch`).
-/// Ratios are against the raw p50 of the same round. The sequential measurements take turns in blocks of
-/// 500 calls (raw, transport, actor, …, then again), so a slow spell of a shared machine hits them alike. Then one `"bench":"rpc_bulk"` line per security
-/// mode (16 MiB messages between two transports, the transport's own measurement).
+/// at once), next to `raw_calls_per_s` (the raw echo with as many calls kept in flight from one DEALER: libzmq's
+/// own ceiling) and `ratio_calls_per_s`. `one_cpu_*` repeat `actor_*`, `actor_io_caller_*` and the throughput
+/// against a second child whose transports (and this process's second one) keep their I/O threads on one CPU each
+/// (`IOPlacement.currentCPU`). `batch_*` repeat `actor_*` and the throughput against a third child whose transports
+/// (and this process's third one) run their I/O threads under `SCHED_BATCH` (`IOScheduling.batch`).
+/// Latency ratios are against the raw p50 of the same round. The sequential measurements take turns in blocks of
+/// 500 calls (raw, transport, actor, …, then again), so a slow spell of a shared machine hits them alike. Then one
+/// `"bench":"rpc_bulk"` line per security mode (16 MiB messages between two transports, the transport's own
+/// measurement).
 struct BenchRPC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc",
@@ -39,10 +41,10 @@ struct BenchRPC: AsyncParsableCommand {
     var callers = 16
 
     @Option(help: """
-        Measurements to run, comma-separated: raw, transport, actor, io-caller, pool-callee, concurrent, one-cpu, \
-        one-cpu-io-caller, one-cpu-concurrent, batch, batch-concurrent, bulk.
+        Measurements to run, comma-separated: raw, transport, actor, io-caller, pool-callee, raw-concurrent, \
+        concurrent, one-cpu, one-cpu-io-caller, one-cpu-concurrent, batch, batch-concurrent, bulk.
         """)
-    var phases = "raw,transport,actor,io-caller,pool-callee,concurrent,one-cpu,one-cpu-io-caller,one-cpu-concurrent,batch,batch-concurrent,bulk"
+    var phases = "raw,transport,actor,io-caller,pool-callee,raw-concurrent,concurrent,one-cpu,one-cpu-io-caller,one-cpu-concurrent,batch,batch-concurrent,bulk"
 
     @Option(help: "Messages per bulk measurement.")
     var bulkCount = 16

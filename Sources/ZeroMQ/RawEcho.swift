@@ -25,6 +25,43 @@ public enum RawEcho {
         }
     }
 
+    /// Keeps `window` echoes of `payloadSize` bytes in flight from one DEALER on the calling thread, sending a new
+    /// one as each answer comes back, and returns the answers per second after the first `warmup`: what libzmq
+    /// alone carries with that many calls outstanding, the ceiling for concurrent callers.
+    public static func measureWindow(
+        endpoint: String, calls: Int, window: Int, warmup: Int = 1000, payloadSize: Int = 100
+    ) throws(ZMQError) -> Double {
+        precondition(calls > 0 && window > 0 && warmup >= 0, "calls and window must be positive")
+        let context = try ZMQContext(ioThreads: 1)
+        defer { context.terminate() }
+        let dealer = try ZMQSocket(context, type: .dealer)
+        defer { dealer.close() }
+        try dealer.set(.linger, 0)
+        try dealer.connect(endpoint)
+        let payload = [UInt8](repeating: 0x5A, count: payloadSize)
+        var reply = ZMQMessage()
+        let total = warmup + calls
+        var (sent, received) = (0, 0)
+        var start = monotonicNanoseconds()
+        while sent < min(window, total) {
+            try dealer.send(payload)
+            sent += 1
+        }
+        while received < total {
+            _ = try dealer.receive(into: &reply)
+            guard reply.count == payloadSize else {
+                throw ZMQError(.invalidArgument, "echo returned \(reply.count) bytes for \(payloadSize)")
+            }
+            received += 1
+            if received == warmup { start = monotonicNanoseconds() }
+            if sent < total {
+                try dealer.send(payload)
+                sent += 1
+            }
+        }
+        return Double(calls) / (Double(monotonicNanoseconds() - start) / 1e9)
+    }
+
     /// Runs `warmup` then `calls` sequential round trips of `payloadSize` bytes from a blocking DEALER on the
     /// calling thread; returns each measured round trip in nanoseconds.
     public static func measure(endpoint: String, calls: Int, warmup: Int = 1000, payloadSize: Int = 100) throws(ZMQError) -> [UInt64] {

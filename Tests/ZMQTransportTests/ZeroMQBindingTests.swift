@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CZeroMQ
+import Foundation
 import Synchronization
 import Testing
 import ZeroMQ
@@ -93,6 +94,30 @@ struct ZeroMQBindingTests {
         let error = #expect(throws: ZMQError.self) { try ZMQSocket(context, type: .router).bind("nonsense://x") }
         #expect(error?.message.contains("nonsense://x") == true)
         socket.close()
+        context.terminate()
+    }
+
+    @Test("the raw echo baseline answers every call, one at a time and with a window in flight")
+    func rawEchoBaseline() async throws {
+        let context = try ZMQContext()
+        let bound = Collector<String>()
+        let server = Thread {
+            do {
+                try RawEcho.serve(context: context, endpoint: "tcp://127.0.0.1:0") { bound.append($0) }
+            } catch {
+                bound.append("failed: \(error)")
+            }
+        }
+        server.start()
+        #expect(await bound.wait(forCount: 1, timeout: .seconds(5)))
+        let endpoint = try #require(bound.values.first)
+        #expect(endpoint.hasPrefix("tcp://"), "\(endpoint)")
+        // More calls than the window and a warm-up that ends mid-window: the loop must drain every answer, or hang.
+        let rate = try RawEcho.measureWindow(endpoint: endpoint, calls: 500, window: 16, warmup: 7, payloadSize: 32)
+        #expect(rate.isFinite && rate > 0)
+        let fewer = try RawEcho.measureWindow(endpoint: endpoint, calls: 3, window: 16, warmup: 0)
+        #expect(fewer.isFinite && fewer > 0)
+        #expect(try RawEcho.measure(endpoint: endpoint, calls: 20, warmup: 2).count == 20)
         context.terminate()
     }
 
