@@ -19,7 +19,11 @@ struct BenchServe: AsyncParsableCommand {
             see the same machine. It also times the engine's own prefill of a prompt of the same length in this \
             process. One JSON line per (stages, streams): ttft_ms_p50/p99, itl_ms_p50/p99, tokens_per_second, tokens; \
             then a summary with the ratios of the targets: itl_ratio_3_vs_1 at one stream, tps_ratio_3_vs_1 at each \
-            stream count, and ttft_vs_prefill for each pipeline. With --io-scheduling standard,batch every pipeline             runs once per I/O scheduling (the topology's cluster.io_scheduling), all rounds alternating; lines carry             io_scheduling, the 3-vs-1 ratios of batch are prefixed batch_, and the summary adds             itl_ratio_batch_vs_standard_N_stages and tps_ratio_batch_vs_standard_N_stages_at_S. Logs of the             processes stay in the printed folder.
+            stream count, and ttft_vs_prefill for each pipeline. With --io-scheduling standard,batch every pipeline \
+            runs once under each value of the topology's cluster.io_scheduling, all rounds alternating: lines carry \
+            io_scheduling, batch's 3-vs-1 ratios are prefixed batch_, and the summary adds \
+            itl_ratio_batch_vs_standard_N_stages and tps_ratio_batch_vs_standard_N_stages_at_S. Logs of the \
+            processes stay in the printed folder.
             """)
 
     @Option(help: "Concurrent streams to measure, comma-separated.")

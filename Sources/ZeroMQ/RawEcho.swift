@@ -31,7 +31,7 @@ public enum RawEcho {
     public static func measureWindow(
         endpoint: String, calls: Int, window: Int, warmup: Int = 1000, payloadSize: Int = 100
     ) throws(ZMQError) -> Double {
-        precondition(calls > 0 && window > 0 && warmup >= 0, "calls and window must be positive")
+        precondition(calls > 0 && window > 0 && warmup >= 0, "calls and window must be positive, warmup not negative")
         let context = try ZMQContext(ioThreads: 1)
         defer { context.terminate() }
         let dealer = try ZMQSocket(context, type: .dealer)
