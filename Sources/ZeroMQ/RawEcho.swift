@@ -32,39 +32,49 @@ public enum RawEcho {
         endpoint: String, calls: Int, window: Int, warmup: Int = 1000, payloadSize: Int = 100
     ) throws(ZMQError) -> Double {
         precondition(calls > 0 && window > 0 && warmup >= 0, "calls and window must be positive, warmup not negative")
-        let context = try ZMQContext(ioThreads: 1)
-        defer { context.terminate() }
-        let dealer = try ZMQSocket(context, type: .dealer)
-        defer { dealer.close() }
-        try dealer.set(.linger, 0)
-        try dealer.connect(endpoint)
-        let payload = [UInt8](repeating: 0x5A, count: payloadSize)
-        var reply = ZMQMessage()
-        let total = warmup + calls
-        var (sent, received) = (0, 0)
-        var start = monotonicNanoseconds()
-        while sent < min(window, total) {
-            try dealer.send(payload)
-            sent += 1
-        }
-        while received < total {
-            _ = try dealer.receive(into: &reply)
-            guard reply.count == payloadSize else {
-                throw ZMQError(.invalidArgument, "echo returned \(reply.count) bytes for \(payloadSize)")
-            }
-            received += 1
-            if received == warmup { start = monotonicNanoseconds() }
-            if sent < total {
-                try dealer.send(payload)
+        return try withClient(endpoint: endpoint, payloadSize: payloadSize) { (send, receive) throws(ZMQError) in
+            let total = warmup + calls
+            var (sent, received) = (0, 0)
+            var start = monotonicNanoseconds()
+            while sent < min(window, total) {
+                try send()
                 sent += 1
             }
+            while received < total {
+                try receive()
+                received += 1
+                if received == warmup { start = monotonicNanoseconds() }
+                if sent < total {
+                    try send()
+                    sent += 1
+                }
+            }
+            return Double(calls) / (Double(monotonicNanoseconds() - start) / 1e9)
         }
-        return Double(calls) / (Double(monotonicNanoseconds() - start) / 1e9)
     }
 
     /// Runs `warmup` then `calls` sequential round trips of `payloadSize` bytes from a blocking DEALER on the
     /// calling thread; returns each measured round trip in nanoseconds.
     public static func measure(endpoint: String, calls: Int, warmup: Int = 1000, payloadSize: Int = 100) throws(ZMQError) -> [UInt64] {
+        try withClient(endpoint: endpoint, payloadSize: payloadSize) { (send, receive) throws(ZMQError) in
+            var samples: [UInt64] = []
+            samples.reserveCapacity(calls)
+            for index in 0..<(warmup + calls) {
+                let start = monotonicNanoseconds()
+                try send()
+                try receive()
+                if index >= warmup { samples.append(monotonicNanoseconds() - start) }
+            }
+            return samples
+        }
+    }
+
+    /// Connects a DEALER of its own context to `endpoint` and runs `body` with two operations on it: send one
+    /// `payloadSize`-byte echo, and wait for one answer (which must be as long).
+    private static func withClient<R>(
+        endpoint: String, payloadSize: Int,
+        _ body: (_ send: () throws(ZMQError) -> Void, _ receive: () throws(ZMQError) -> Void) throws(ZMQError) -> R
+    ) throws(ZMQError) -> R {
         let context = try ZMQContext(ioThreads: 1)
         defer { context.terminate() }
         let dealer = try ZMQSocket(context, type: .dealer)
@@ -73,18 +83,11 @@ public enum RawEcho {
         try dealer.connect(endpoint)
         let payload = [UInt8](repeating: 0x5A, count: payloadSize)
         var reply = ZMQMessage()
-        var samples: [UInt64] = []
-        samples.reserveCapacity(calls)
-        for index in 0..<(warmup + calls) {
-            let start = monotonicNanoseconds()
-            try dealer.send(payload)
+        return try body({ () throws(ZMQError) in try dealer.send(payload) }, { () throws(ZMQError) in
             _ = try dealer.receive(into: &reply)
-            let elapsed = monotonicNanoseconds() - start
             guard reply.count == payloadSize else {
                 throw ZMQError(.invalidArgument, "echo returned \(reply.count) bytes for \(payloadSize)")
             }
-            if index >= warmup { samples.append(elapsed) }
-        }
-        return samples
+        })
     }
 }
