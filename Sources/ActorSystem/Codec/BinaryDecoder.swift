@@ -134,6 +134,9 @@ final class DecoderCore {
             throw Self.corrupted(path, "array of \(count) \(E.self) is longer than the \(reader.remaining) bytes left")
         }
         let range = try reader.readRange(Int(count * stride))
+        // An empty array is the shared empty storage, and `init(unsafeUninitializedCapacity:)` would write its count
+        // there, racing every thread that reads an empty array (the thread sanitizer reports it).
+        guard count > 0 else { return [] }
         let source = reader.bytes(range)
         return [E](unsafeUninitializedCapacity: Int(count)) { buffer, initialized in
             if let destination = buffer.baseAddress, let from = source.baseAddress {
