@@ -53,6 +53,11 @@ extension TensorStore {
     public func readFloat32(_ name: String) throws -> [Float] {
         let info = try info(name)
         let count = info.elementCount
+        guard count > 0 else {
+            // Not through `init(unsafeUninitializedCapacity:)`, which writes into the shared empty storage.
+            try readFloat32(name, into: UnsafeMutableBufferPointer(start: nil, count: 0))
+            return []
+        }
         return try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             try readFloat32(name, into: buffer)
             initialized = count
