@@ -156,9 +156,9 @@ struct BenchServe: AsyncParsableCommand {
             }
         }
         for scheduling in Topology.IOScheduling.allCases {
-            let prefix = Variant(stages: 1, scheduling: scheduling).prefix
-            if let one = results[Variant(stages: 1, scheduling: scheduling)], let three = results[Variant(stages: 3, scheduling: scheduling)] {
-                compare(one, three, itl: prefix + "itl_ratio_3_vs_1", tps: prefix + "tps_ratio_3_vs_1")
+            let (single, triple) = (Variant(stages: 1, scheduling: scheduling), Variant(stages: 3, scheduling: scheduling))
+            if let one = results[single], let three = results[triple] {
+                compare(one, three, itl: single.prefix + "itl_ratio_3_vs_1", tps: single.prefix + "tps_ratio_3_vs_1")
             }
         }
         for (variant, standard) in results where variant.scheduling == .standard {
