@@ -121,6 +121,28 @@ struct ZeroMQBindingTests {
         context.terminate()
     }
 
+    @Test("the raw echo baseline fails with a clear error, not a hang, when nothing answers")
+    func rawEchoTimeout() throws {
+        let context = try ZMQContext()
+        defer { context.terminate() }
+        // A ROUTER that accepts the connection and never answers: what a dead or wedged echo server looks like.
+        let silent = try ZMQSocket(context, type: .router)
+        defer { silent.close() }
+        try silent.set(.linger, 0)
+        let endpoint = try silent.bind("tcp://127.0.0.1:0")
+        let start = ContinuousClock.now
+        let error = #expect(throws: ZMQError.self) {
+            _ = try RawEcho.measure(endpoint: endpoint, calls: 1, warmup: 0, timeout: .milliseconds(200))
+        }
+        #expect(error?.code == .wouldBlock)
+        #expect(error?.description.contains("no answer within") == true, "\(String(describing: error))")
+        #expect(error?.description.contains(endpoint) == true, "\(String(describing: error))")
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(throws: ZMQError.self) {
+            _ = try RawEcho.measureWindow(endpoint: endpoint, calls: 4, window: 2, warmup: 0, timeout: .milliseconds(100))
+        }
+    }
+
     @Test("Z85 round-trips bytes and rejects bad text; a secret key derives its public key")
     func z85AndKeys() throws {
         let bytes: [UInt8] = [0x86, 0x4F, 0xD2, 0x6F, 0xB5, 0x59, 0xF7, 0x5B]
