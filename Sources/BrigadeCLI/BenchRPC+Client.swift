@@ -93,23 +93,30 @@ struct RPCBenchClient {
         let (raw, transportOnly, actor, ioCaller, poolCallee) =
             (summary("raw"), summary("transport"), summary("actor"), summary("io-caller"), summary("pool-callee"))
         let (oneCPUActor, oneCPUIOCaller, batchActor) = (summary("one-cpu"), summary("one-cpu-io-caller"), summary("batch"))
-        func throughput(_ service: IOEchoService) async throws -> (RPCBenchmark.Summary, Double) {
+        /// Latencies, calls per second, and CPU µs per call (both processes, 0 when unknown) of `callers` concurrent callers.
+        func throughput(_ session: Session) async throws -> (RPCBenchmark.Summary, Double, Double) {
+            let service = session.io
             _ = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, warmup / callers)) { _ = try await service.echo(1) }
+            let before = session.cpuNanoseconds()
             let (samples, seconds) = try await RPCBenchmark.concurrent(callers: callers, callsPerCaller: max(1, calls / callers)) {
                 _ = try await service.echo(1)
             }
-            return (RPCBenchmark.Summary(nanoseconds: samples), Double(samples.count) / seconds)
+            let cpu = Self.microsecondsPerCall(from: before, to: session.cpuNanoseconds(), calls: samples.count)
+            return (RPCBenchmark.Summary(nanoseconds: samples), Double(samples.count) / seconds, cpu)
         }
-        var (concurrent, callsPerSecond) = (empty, 0.0)
+        var (concurrent, callsPerSecond, cpuPerCall) = (empty, 0.0, 0.0)
         var (oneCPUConcurrent, oneCPUCallsPerSecond) = (empty, 0.0)
-        var rawCallsPerSecond = 0.0
+        var (rawCallsPerSecond, rawCPUPerCall) = (0.0, 0.0)
         if phases.contains("raw-concurrent") {
+            let before = session.cpuNanoseconds()
             rawCallsPerSecond = try RawEcho.measureWindow(endpoint: session.rawEndpoint, calls: calls, window: callers, warmup: warmup)
+            // The window's warm-up calls cost CPU too: they count.
+            rawCPUPerCall = Self.microsecondsPerCall(from: before, to: session.cpuNanoseconds(), calls: calls + warmup)
         }
-        if phases.contains("concurrent") { (concurrent, callsPerSecond) = try await throughput(io) }
-        if let oneCPU, phases.contains("one-cpu-concurrent") { (oneCPUConcurrent, oneCPUCallsPerSecond) = try await throughput(oneCPU.io) }
+        if phases.contains("concurrent") { (concurrent, callsPerSecond, cpuPerCall) = try await throughput(session) }
+        if let oneCPU, phases.contains("one-cpu-concurrent") { (oneCPUConcurrent, oneCPUCallsPerSecond, _) = try await throughput(oneCPU) }
         var batchCallsPerSecond = 0.0
-        if let batch, phases.contains("batch-concurrent") { (_, batchCallsPerSecond) = try await throughput(batch.io) }
+        if let batch, phases.contains("batch-concurrent") { (_, batchCallsPerSecond, _) = try await throughput(batch) }
         printJSONLine([
             "bench": "rpc", "round": round, "calls": calls,
             "raw_p50_us": raw.p50Microseconds, "raw_p99_us": raw.p99Microseconds,
@@ -122,6 +129,7 @@ struct RPCBenchClient {
             "callers": callers, "concurrent_p50_us": concurrent.p50Microseconds, "concurrent_p99_us": concurrent.p99Microseconds,
             "calls_per_s": callsPerSecond, "raw_calls_per_s": rawCallsPerSecond,
             "ratio_calls_per_s": callsPerSecond / rawCallsPerSecond,
+            "cpu_us_per_call": cpuPerCall, "raw_cpu_us_per_call": rawCPUPerCall, "ratio_cpu_per_call": cpuPerCall / rawCPUPerCall,
             "one_cpu_actor_p50_us": oneCPUActor.p50Microseconds, "one_cpu_actor_p99_us": oneCPUActor.p99Microseconds,
             "ratio_one_cpu_p50": oneCPUActor.p50Microseconds / raw.p50Microseconds,
             "one_cpu_io_caller_p50_us": oneCPUIOCaller.p50Microseconds,
@@ -131,6 +139,12 @@ struct RPCBenchClient {
             "ratio_batch_p50": batchActor.p50Microseconds / raw.p50Microseconds, "batch_calls_per_s": batchCallsPerSecond,
             "ratio_batch_calls_per_s": batchCallsPerSecond / rawCallsPerSecond,
         ])
+    }
+
+    /// CPU µs per call between two `Session.cpuNanoseconds` readings; 0 when either is missing.
+    static func microsecondsPerCall(from before: UInt64?, to after: UInt64?, calls: Int) -> Double {
+        guard let before, let after, after >= before, calls > 0 else { return 0 }
+        return Double(after - before) / 1000 / Double(calls)
     }
 
     private func measureBulk(_ session: Session) async throws {
@@ -193,6 +207,23 @@ final class Session: @unchecked Sendable {
         probe = TransportProbe.Client(transport: transport, peer: server.name)
         io = try IOEchoService.resolve(id: .wellKnown(IOEchoService.wellKnownName, onNode: server.name), using: system)
         pool = try EchoService.resolve(id: .wellKnown(EchoService.wellKnownName, onNode: server.name), using: system)
+    }
+
+    /// CPU time (user and system, every thread) used so far by this process and the session's server child: what
+    /// a measurement cost, whatever else the machine's CPUs were doing. Nil when the kernel does not say.
+    func cpuNanoseconds() -> UInt64? {
+        guard let own = Self.cpuNanoseconds(of: 0), let server = Self.cpuNanoseconds(of: child.process.processIdentifier) else {
+            return nil
+        }
+        return own + server
+    }
+
+    /// The CPU time of process `pid` (0: this one).
+    private static func cpuNanoseconds(of pid: pid_t) -> UInt64? {
+        var clock = clockid_t()
+        var time = timespec()
+        guard clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &time) == 0 else { return nil }
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     func close() async {
