@@ -105,7 +105,7 @@ struct RPCBenchClient {
             return (RPCBenchmark.Summary(nanoseconds: samples), Double(samples.count) / seconds, cpu)
         }
         var (concurrent, callsPerSecond, cpuPerCall) = (empty, 0.0, 0.0)
-        var (oneCPUConcurrent, oneCPUCallsPerSecond) = (empty, 0.0)
+        var (oneCPUConcurrent, oneCPUCallsPerSecond, oneCPUCPUPerCall) = (empty, 0.0, 0.0)
         var (rawCallsPerSecond, rawCPUPerCall) = (0.0, 0.0)
         if phases.contains("raw-concurrent") {
             let before = session.cpuNanoseconds()
@@ -114,9 +114,11 @@ struct RPCBenchClient {
             rawCPUPerCall = Self.microsecondsPerCall(from: before, to: session.cpuNanoseconds(), calls: calls + warmup)
         }
         if phases.contains("concurrent") { (concurrent, callsPerSecond, cpuPerCall) = try await throughput(session) }
-        if let oneCPU, phases.contains("one-cpu-concurrent") { (oneCPUConcurrent, oneCPUCallsPerSecond, _) = try await throughput(oneCPU) }
-        var batchCallsPerSecond = 0.0
-        if let batch, phases.contains("batch-concurrent") { (_, batchCallsPerSecond, _) = try await throughput(batch) }
+        if let oneCPU, phases.contains("one-cpu-concurrent") {
+            (oneCPUConcurrent, oneCPUCallsPerSecond, oneCPUCPUPerCall) = try await throughput(oneCPU)
+        }
+        var (batchCallsPerSecond, batchCPUPerCall) = (0.0, 0.0)
+        if let batch, phases.contains("batch-concurrent") { (_, batchCallsPerSecond, batchCPUPerCall) = try await throughput(batch) }
         printJSONLine([
             "bench": "rpc", "round": round, "calls": calls,
             "raw_p50_us": raw.p50Microseconds, "raw_p99_us": raw.p99Microseconds,
@@ -135,9 +137,10 @@ struct RPCBenchClient {
             "one_cpu_io_caller_p50_us": oneCPUIOCaller.p50Microseconds,
             "ratio_one_cpu_io_caller_p50": oneCPUIOCaller.p50Microseconds / raw.p50Microseconds,
             "one_cpu_concurrent_p50_us": oneCPUConcurrent.p50Microseconds, "one_cpu_calls_per_s": oneCPUCallsPerSecond,
+            "one_cpu_cpu_us_per_call": oneCPUCPUPerCall,
             "batch_actor_p50_us": batchActor.p50Microseconds, "batch_actor_p99_us": batchActor.p99Microseconds,
             "ratio_batch_p50": batchActor.p50Microseconds / raw.p50Microseconds, "batch_calls_per_s": batchCallsPerSecond,
-            "ratio_batch_calls_per_s": batchCallsPerSecond / rawCallsPerSecond,
+            "ratio_batch_calls_per_s": batchCallsPerSecond / rawCallsPerSecond, "batch_cpu_us_per_call": batchCPUPerCall,
         ])
     }
 
