@@ -26,6 +26,10 @@ extension ZMQTransport {
             limits.maxTransfersPerPeer > 0, limits.maxTransfers > 0, limits.receiveBatch > 0
         else { throw invalid("every size and count limit must be positive") }
         guard configuration.ioThreads >= 1 else { throw invalid("ioThreads must be at least 1") }
+        // Linux thread names hold 15 bytes: "999/ZMQbg/IO/99" fits, a longer prefix would leave the threads unnamed.
+        if let prefix = configuration.ioThreadNamePrefix, !(0...999).contains(prefix) {
+            throw invalid("ioThreadNamePrefix must be 0...999, got \(prefix)")
+        }
         if case .cpu(let cpu) = configuration.ioPlacement, !CPUPlacement.isAllowed(cpu) {
             throw invalid("ioPlacement: CPU \(cpu) does not exist or is outside this process's affinity mask")
         }

@@ -80,7 +80,8 @@ public final class ZMQTransport: Transport, @unchecked Sendable {
         let context: ZMQContext
         do {
             context = try ZMQContext(
-                ioThreads: configuration.ioThreads, maxSockets: 16384, cpu: cpu, batchScheduling: configuration.ioScheduling == .batch)
+                ioThreads: configuration.ioThreads, maxSockets: 16384, cpu: cpu,
+                batchScheduling: configuration.ioScheduling == .batch, threadNamePrefix: configuration.ioThreadNamePrefix)
         } catch {
             throw TransportError(.io, "starting the transport for \(configuration.node): \(error.message)")
         }

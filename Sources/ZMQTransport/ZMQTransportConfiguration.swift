@@ -124,6 +124,9 @@ public struct ZMQTransportConfiguration: Sendable {
     public var ioPlacement = IOPlacement.anywhere
     /// How the kernel schedules the transport's I/O thread and libzmq's.
     public var ioScheduling = IOScheduling.standard
+    /// When set (0...999), libzmq's I/O threads are named `PREFIX/ZMQbg/IO/N`, so that `top -H` or a test can tell
+    /// this transport's threads from those of others in the same process. Nil: `ZMQbg/IO/N`.
+    public var ioThreadNamePrefix: Int?
     /// Told about every dropped message, with what was wrong (on the thread that dropped it, usually the I/O
     /// thread: keep it light). The counters in `statistics` are kept either way.
     public var onDrop: (@Sendable (DropReport) -> Void)?

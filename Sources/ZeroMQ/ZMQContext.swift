@@ -16,8 +16,13 @@ public final class ZMQContext: @unchecked Sendable {
     ///   - maxSockets: the most sockets the context may hold at once.
     ///   - cpu: run the I/O threads only on this CPU (nil: wherever the kernel puts them).
     ///   - batchScheduling: run the I/O threads under `SCHED_BATCH` (see `ThreadScheduling`).
+    ///   - threadNamePrefix: libzmq names its threads `PREFIX/ZMQbg/IO/N` instead of `ZMQbg/IO/N` (nil: no prefix),
+    ///     which tells apart the threads of several contexts in one process.
     /// - Throws: `ZMQError` when libzmq refuses a setting.
-    public init(ioThreads: Int = 1, maxSockets: Int = 8192, cpu: Int? = nil, batchScheduling: Bool = false) throws(ZMQError) {
+    public init(
+        ioThreads: Int = 1, maxSockets: Int = 8192, cpu: Int? = nil, batchScheduling: Bool = false,
+        threadNamePrefix: Int? = nil
+    ) throws(ZMQError) {
         guard let context = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
         handle = context
         var settings = [
@@ -28,6 +33,9 @@ public final class ZMQContext: @unchecked Sendable {
         // Must precede the first socket: libzmq starts its I/O threads then.
         if let cpu { settings.append((ZMQ_THREAD_AFFINITY_CPU_ADD, Int32(clamping: cpu), "THREAD_AFFINITY_CPU_ADD")) }
         if batchScheduling { settings.append((ZMQ_THREAD_SCHED_POLICY, brigade_sched_batch, "THREAD_SCHED_POLICY")) }
+        if let threadNamePrefix {
+            settings.append((ZMQ_THREAD_NAME_PREFIX, Int32(clamping: threadNamePrefix), "THREAD_NAME_PREFIX"))
+        }
         for (option, value, name) in settings where zmq_ctx_set(context, option, value) != 0 {
             let error = ZMQError.last("zmq_ctx_set(\(name), \(value))")
             zmq_ctx_term(context)
