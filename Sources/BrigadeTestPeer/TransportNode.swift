@@ -70,8 +70,10 @@ struct TransportNode: AsyncParsableCommand {
         let transport = try ZMQTransport(configuration: configuration)
         transport.setEventHandler { event in Output.line("EVENT \(Self.describe(event))") }
         if echo { TransportBenchmark.installEcho(on: transport) }
-        for text in peer { try transport.addPeer(try PeerAnnouncement(parsing: text).address) }
+        // Announce before adding peers: a reader skips lines until the announcement, and must not skip the events
+        // that adding a peer brings.
         Output.line(PeerAnnouncement(of: transport).line)
+        for text in peer { try transport.addPeer(try PeerAnnouncement(parsing: text).address) }
         while let command = readLine() {
             switch command {
             case "stats": Output.line("STATS " + Self.describe(transport.statistics))
