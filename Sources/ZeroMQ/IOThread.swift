@@ -272,7 +272,8 @@ public final class IOThread: @unchecked Sendable {
         _ = write(wakeFD, &one, 8)
     }
 
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
+    /// `duration` in whole nanoseconds, 0 when negative.
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0 else { return 0 }
         return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)

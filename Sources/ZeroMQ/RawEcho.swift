@@ -89,8 +89,7 @@ public enum RawEcho {
         let dealer = try ZMQSocket(context, type: .dealer)
         defer { dealer.close() }
         try dealer.set(.linger, 0)
-        let (seconds, attoseconds) = timeout.components
-        let milliseconds = Int32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        let milliseconds = Int32(clamping: max(1, IOThread.nanoseconds(timeout) / 1_000_000))
         try dealer.set(.sendTimeout, milliseconds)
         try dealer.set(.receiveTimeout, milliseconds)
         try dealer.connect(endpoint)
